@@ -1,0 +1,307 @@
+"""The `schemadb` command line: each command parses options and calls one library function.
+
+Only click and the light modules are imported at start-up; psycopg, pglast and the command
+modules are imported when a command runs, so `schemadb --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from .config import Settings, dsn_password, parse_duration_ms
+from .errors import EXIT_USAGE, Cancelled, ConfigError, SchemadbError
+from .output import Printer
+
+_STATE = "schemadb.settings"
+
+
+def _store(name):
+    def callback(ctx: click.Context, _param, value):
+        if value is not None and value is not False:
+            ctx.find_root().meta.setdefault(_STATE, {})[name] = value
+        return value
+
+    return callback
+
+
+# The options common to all commands are accepted before and after the command name. On the
+# group they also read their environment variable; after the command name they override it.
+_COMMON = [
+    (("--dsn",), dict(envvar=["SCHEMADB_DSN", "DATABASE_URL"], metavar="URL",
+                      help="PostgreSQL connection string [env SCHEMADB_DSN, then DATABASE_URL]")),
+    (("--dir", "directory"), dict(envvar="SCHEMADB_DIR", type=click.Path(file_okay=False, path_type=Path),
+                                  help="folder holding migrations/ and rollback/ (default: the bundled "
+                                       "reference schema) [env SCHEMADB_DIR]")),
+    (("--table", "history_table"), dict(envvar="SCHEMADB_TABLE", metavar="SCHEMA.TABLE",
+                                        help="history table (default public.schema_migrations) [env SCHEMADB_TABLE]")),
+    (("--wait",), dict(envvar="SCHEMADB_WAIT", type=float, metavar="SECONDS",
+                       help="wait this long for the server to accept connections [env SCHEMADB_WAIT]")),
+    (("-q", "--quiet"), dict(envvar="SCHEMADB_QUIET", is_flag=True, default=None, help="print only errors")),
+    (("--json", "as_json"), dict(envvar="SCHEMADB_JSON", is_flag=True, default=None,
+                                 help="machine-readable output on stdout")),
+]
+_LOCKING = [
+    (("--lock-timeout",), dict(envvar="SCHEMADB_LOCK_TIMEOUT", metavar="DURATION",
+                               help="lock_timeout for each migration, e.g. 5s, 500ms (default 5s) "
+                                    "[env SCHEMADB_LOCK_TIMEOUT]")),
+    (("--lock-wait",), dict(envvar="SCHEMADB_LOCK_WAIT", metavar="DURATION",
+                            help="how long to wait for another runner's lock (default 60s) [env SCHEMADB_LOCK_WAIT]")),
+    (("--retries",), dict(envvar="SCHEMADB_RETRIES", type=click.IntRange(0, 100),
+                          help="retries after a lock timeout, with backoff (default 3) [env SCHEMADB_RETRIES]")),
+]
+
+
+def _options(specs, with_env: bool):
+    def decorate(f):
+        for decls, kw in reversed(specs):
+            kw = dict(kw)
+            if not with_env:
+                kw.pop("envvar", None)
+                kw["help"] = kw["help"].split(" [env")[0]
+            name = decls[-1] if not decls[-1].startswith("-") else decls[-1].lstrip("-").replace("-", "_")
+            if len(decls) == 2 and decls[0] == "-q":
+                name = "quiet"
+            f = click.option(*decls, expose_value=False, callback=_store(name), **kw)(f)
+        return f
+
+    return decorate
+
+
+def common_options(f):
+    return _options(_COMMON, with_env=False)(f)
+
+
+def lock_options(f):
+    return _options(_LOCKING, with_env=True)(f)
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    raw = ctx.find_root().meta.get(_STATE, {})
+    s = Settings()
+    changes = {}
+    for key in ("dsn", "directory", "history_table", "wait"):
+        if raw.get(key) is not None:
+            changes[key] = raw[key]
+    changes["quiet"] = bool(raw.get("quiet"))
+    changes["json"] = bool(raw.get("as_json"))
+    if raw.get("lock_timeout") is not None:
+        changes["lock_timeout_ms"] = parse_duration_ms(raw["lock_timeout"], "--lock-timeout")
+    if raw.get("lock_wait") is not None:
+        changes["lock_wait"] = parse_duration_ms(raw["lock_wait"], "--lock-wait") / 1000
+    if raw.get("retries") is not None:
+        changes["retries"] = raw["retries"]
+    s = s.with_(**changes)
+    s.history  # validates the table name early
+    return s
+
+
+def command(f):
+    """Build Settings and a Printer, run the command, print its result, map errors to exit codes."""
+
+    @wraps(f)
+    @click.pass_context
+    def run(ctx: click.Context, *args, **kwargs):
+        printer = Printer()
+        try:
+            s = settings_from(ctx)
+            printer = Printer(s.json, s.quiet, (dsn_password(s.dsn),))
+            ctx.meta["printer"] = printer
+            code = f(s, printer, *args, **kwargs)
+        except SchemadbError as e:
+            printer.error(e)
+            ctx.exit(e.exit_code)
+        except KeyboardInterrupt:
+            printer.line("schemadb: interrupted", err=True)
+            ctx.exit(1)
+        except Exception as e:  # psycopg errors outside a migration: connection lost, permissions
+            import psycopg
+
+            if not isinstance(e, psycopg.Error):
+                raise
+            printer.error(_database_error(e))
+            ctx.exit(_database_error(e).exit_code)
+        ctx.exit(code or 0)
+
+    return run
+
+
+def _database_error(e) -> SchemadbError:
+    import psycopg
+
+    from .errors import ConnectError
+
+    msg = " ".join(str(e).split())
+    if isinstance(e, psycopg.OperationalError) and (e.sqlstate is None or e.sqlstate.startswith(("08", "57"))):
+        return ConnectError(f"lost the connection to the server: {msg}")
+    err = SchemadbError(f"database error{f' [{e.sqlstate}]' if e.sqlstate else ''}: {msg}")
+    return err
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@_options(_COMMON, with_env=True)
+@click.version_option(package_name="schemadb")
+def cli():
+    """schemadb: raw-SQL PostgreSQL migrations with proven rollbacks.
+
+    Exit codes: 0 done or nothing to do; 1 a migration or SQL failed; 2 usage, configuration or
+    connection error; 3 validation refused to run (nothing was changed).
+    """
+
+
+@cli.command()
+@common_options
+@lock_options
+@click.option("--target", metavar="VERSION", help="apply pending migrations up to this version")
+@click.option("--dry-run", is_flag=True, help="print what would run; change nothing")
+@command
+def migrate(s: Settings, out: Printer, target, dry_run):
+    """Apply pending migrations in version order."""
+    from . import runner
+
+    res = runner.migrate(s, target=target, dry_run=dry_run, emit=out.event)
+    out.result(res)
+    if res.error is not None:
+        res.error.reported_in_result = True
+        raise res.error
+    return 0
+
+
+@cli.command()
+@common_options
+@lock_options
+@click.option("--steps", type=int, metavar="N", help="roll back the N newest migrations (default 1)")
+@click.option("--target", metavar="VERSION", help="roll back every migration newer than VERSION")
+@click.option("--all", "all_", is_flag=True, help="roll back every applied migration")
+@click.option("--dry-run", is_flag=True, help="print what would run; change nothing")
+@click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation (--all, --target)")
+@command
+def rollback(s: Settings, out: Printer, steps, target, all_, dry_run, yes):
+    """Run rollback files, newest first (default: one step)."""
+    from . import runner
+
+    if (all_ or target is not None) and not dry_run and not yes:
+        plan = runner.rollback(s, steps=steps, target=target, all_=all_, dry_run=True)
+        if not plan.planned:
+            out.result(plan)
+            return 0
+        if not sys.stdin.isatty():
+            raise ConfigError(f"rollback of {len(plan.planned)} migration(s) needs --yes when not on a terminal; "
+                              "take a backup first (schemadb backup)")
+        for e in plan.planned:
+            out.line(f"will roll back {e.version} {e.name}")
+        if not click.confirm(f"Roll back {len(plan.planned)} migration(s)? Take a backup first "
+                             "(schemadb backup)", default=False):
+            raise Cancelled("rollback cancelled; nothing was changed")
+    res = runner.rollback(s, steps=steps, target=target, all_=all_, dry_run=dry_run, emit=out.event)
+    out.result(res)
+    if res.error is not None:
+        res.error.reported_in_result = True
+        raise res.error
+    return 0
+
+
+@cli.command()
+@common_options
+@click.option("--exit-code", is_flag=True, help="exit 1 while any migration is pending (CI gate)")
+@command
+def status(s: Settings, out: Printer, exit_code):
+    """Every version with its state: applied, pending, changed, missing."""
+    from . import runner
+
+    res = runner.status(s)
+    out.result(res)
+    return 1 if exit_code and res.counts["pending"] else 0
+
+
+@cli.command()
+@common_options
+@click.option("--files-only", is_flag=True, help="check the files without a database")
+@command
+def validate(s: Settings, out: Printer, files_only):
+    """List every problem (exit 3): changed or missing files, bad names, missing pairs, out-of-order versions."""
+    from . import runner
+
+    res = runner.validate(s, files_only=files_only)
+    out.result(res)
+    return 3 if res.problems else 0
+
+
+@cli.command()
+@common_options
+@click.argument("name")
+@command
+def new(s: Settings, out: Printer, name):
+    """Create the next-numbered migration/rollback pair."""
+    from . import runner
+
+    out.result(runner.new(s, name))
+    return 0
+
+
+@cli.command()
+@common_options
+@lock_options
+@click.option("--version", "version", required=True, metavar="V", help="record every migration up to V")
+@command
+def baseline(s: Settings, out: Printer, version):
+    """Record migrations up to V as applied without running them (adopt an existing database)."""
+    from . import runner
+
+    out.result(runner.baseline(s, version, emit=out.event))
+    return 0
+
+
+@cli.command()
+@common_options
+@lock_options
+@command
+def repair(s: Settings, out: Printer):
+    """Re-record the checksums of changed files, after a DBA reviewed them."""
+    from . import runner
+
+    out.result(runner.repair(s, emit=out.event))
+    return 0
+
+
+@cli.command()
+@common_options
+@click.option("--limit", type=int, default=20, show_default=True, help="entries to show")
+@command
+def log(s: Settings, out: Printer, limit):
+    """The history of the history: every apply, rollback, baseline and repair."""
+    from . import runner
+
+    out.result(runner.history_log(s, limit))
+    return 0
+
+
+@cli.command()
+@common_options
+@lock_options
+@click.option("--scratch-dsn", envvar="SCHEMADB_SCRATCH_DSN", metavar="URL",
+              help="an empty database to use (default: create and drop one next to --dsn)")
+@command
+def verify(s: Settings, out: Printer, scratch_dsn):
+    """Prove every rollback: apply, roll back and compare the schema, on a scratch database."""
+    from . import verify as verify_mod
+
+    res = verify_mod.verify(s, scratch_dsn=scratch_dsn, emit=out.event)
+    out.result(res)
+    return 1 if any(m["differences"] for m in res.migrations) else 0
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="schemadb")
+    except click.exceptions.Exit as e:  # pragma: no cover - standalone mode exits itself
+        sys.exit(e.exit_code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+__all__ = ["cli", "main", "EXIT_USAGE"]

@@ -1,0 +1,117 @@
+"""Settings shared by every command, and the masking of secrets in anything printed.
+
+Precedence: a command-line option, then its environment variable, then the default. The DSN
+comes from --dsn, else SCHEMADB_DSN, else DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEFAULT_HISTORY_TABLE = "public.schema_migrations"
+DEFAULT_LOCK_TIMEOUT_MS = 5000
+DEFAULT_LOCK_WAIT_S = 60.0
+DEFAULT_RETRIES = 3
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    dsn: str | None = None
+    directory: Path | None = None
+    history_table: str = DEFAULT_HISTORY_TABLE
+    wait: float = 0.0
+    quiet: bool = False
+    json: bool = False
+    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS
+    lock_wait: float = DEFAULT_LOCK_WAIT_S
+    retries: int = DEFAULT_RETRIES
+    application: str = "schemadb"
+    extra: dict = field(default_factory=dict)
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+    def require_dsn(self) -> str:
+        if not self.dsn:
+            raise ConfigError("no database given: pass --dsn, or set SCHEMADB_DSN or DATABASE_URL")
+        return self.dsn
+
+    @property
+    def history(self) -> tuple[str, str]:
+        return split_table_name(self.history_table)
+
+
+def split_table_name(value: str) -> tuple[str, str]:
+    """'schema.table' or 'table' (in public) -> (schema, table); identifiers are checked, not quoted."""
+    parts = value.split(".")
+    if len(parts) == 1:
+        parts = ["public", parts[0]]
+    if len(parts) != 2 or not all(_IDENT.match(p) for p in parts):
+        raise ConfigError(f"bad table name {value!r}: expected schema.table of plain identifiers")
+    return parts[0], parts[1]
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h)?\s*$")
+_UNIT_MS = {"ms": 1, "s": 1000, None: 1000, "min": 60_000, "m": 60_000, "h": 3_600_000}
+
+
+def parse_duration_ms(value: str | int | float, option: str) -> int:
+    """'5s', '500ms', '2min', or a number of seconds -> milliseconds."""
+    if isinstance(value, (int, float)):
+        return int(value * 1000)
+    m = _DURATION.match(value)
+    if not m:
+        raise ConfigError(f"{option}: {value!r} is not a duration (examples: 5s, 500ms, 2min)")
+    return int(float(m.group(1)) * _UNIT_MS[m.group(2)])
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+_URL_PASSWORD = re.compile(r"(?P<pre>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<post>@)", re.I)
+_KV_PASSWORD = re.compile(r"(?P<pre>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I)
+
+
+def dsn_password(dsn: str | None) -> str | None:
+    if not dsn:
+        return None
+    m = _URL_PASSWORD.search(dsn)
+    if m and m.group("pw"):
+        from urllib.parse import unquote
+
+        return unquote(m.group("pw"))
+    m = _KV_PASSWORD.search(dsn)
+    if m:
+        return m.group("pw").strip("'")
+    return None
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Mask passwords: in URLs and key=value DSNs, and any known secret anywhere in `text`."""
+    text = _URL_PASSWORD.sub(lambda m: m.group("pre") + "***" + m.group("post"), text)
+    text = _KV_PASSWORD.sub(lambda m: m.group("pre") + "***", text)
+    for secret in (*secrets, os.environ.get("PGPASSWORD")):
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return text
+
+
+def describe_dsn(dsn: str) -> str:
+    """A short, password-free name for the target: user@host:port/dbname."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        d = conninfo_to_dict(dsn)
+    except Exception:
+        return redact(dsn)
+    host = d.get("host") or os.environ.get("PGHOST") or "localhost"
+    port = d.get("port") or os.environ.get("PGPORT") or "5432"
+    user = d.get("user") or os.environ.get("PGUSER") or ""
+    db = d.get("dbname") or os.environ.get("PGDATABASE") or user
+    return f"{user + '@' if user else ''}{host}:{port}/{db}"

@@ -1,0 +1,263 @@
+"""Connections, the advisory lock, and running SQL text with precise failure locations.
+
+Every command connects through `connect()`, so unreachable servers, wrong passwords and missing
+databases end in one ConnectError line (exit 2) with the password masked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import select
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import pq, sql
+
+from .config import Settings, describe_dsn, dsn_password, redact
+from .errors import ConnectError, LockBusyError, SqlFailure
+
+# SQLSTATEs a connection attempt may retry while --wait lasts: the server is starting or shutting down.
+_RETRYABLE_CONNECT = {"57P03", "57P01", "57P02", "08006", "08001", "08004"}
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def application_name(command: str) -> str:
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = str(os.getuid())
+    who = f"{user}@{socket.gethostname()}"
+    return f"schemadb {command} ({who})"[:63]
+
+
+def connect(settings: Settings, command: str = "", dsn: str | None = None) -> psycopg.Connection:
+    """Open an autocommit connection; with settings.wait > 0, wait for the server to accept."""
+    dsn = dsn or settings.require_dsn()
+    deadline = time.monotonic() + settings.wait
+    delay = 0.1
+    kwargs = {"autocommit": True}
+    if "application_name" not in dsn and not os.environ.get("PGAPPNAME"):
+        kwargs["application_name"] = application_name(command)
+    if "connect_timeout" not in dsn and not os.environ.get("PGCONNECT_TIMEOUT"):
+        kwargs["connect_timeout"] = 10
+    while True:
+        try:
+            conn = psycopg.connect(dsn, **kwargs)
+            conn.add_notice_handler(_collect_notice)
+            return conn
+        except psycopg.Error as e:
+            sqlstate = getattr(e, "sqlstate", None)
+            retryable = sqlstate is None or sqlstate in _RETRYABLE_CONNECT
+            if isinstance(e, psycopg.ProgrammingError) and sqlstate is None:
+                retryable = False  # invalid DSN syntax
+            if not retryable or time.monotonic() + delay > deadline:
+                raise ConnectError(connect_message(dsn, e)) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+def connect_message(dsn: str, e: Exception) -> str:
+    msg = " ".join(str(e).split())
+    msg = msg.replace("connection failed: ", "")
+    sqlstate = getattr(e, "sqlstate", None)
+    if sqlstate == "3D000":
+        pre = "database does not exist"
+    elif sqlstate in ("28P01", "28000"):
+        pre = "authentication failed"
+    elif isinstance(e, psycopg.ProgrammingError) and sqlstate is None:
+        pre = "invalid DSN"
+    else:
+        pre = "cannot connect"
+    return redact(f"{pre}: {describe_dsn(dsn)}: {msg}", dsn_password(dsn))
+
+
+# --- notices (RAISE NOTICE from migrations, e.g. "role kept") -------------------------------
+
+_notices: list[str] = []
+
+
+def _collect_notice(diag: psycopg.errors.Diagnostic) -> None:
+    if diag.severity_nonlocalized in ("NOTICE", "WARNING", "INFO"):
+        _notices.append(f"{diag.severity_nonlocalized.lower()}: {diag.message_primary}")
+
+
+def take_notices() -> list[str]:
+    out = list(_notices)
+    _notices.clear()
+    return out
+
+
+# --- running SQL text ------------------------------------------------------------------------
+
+
+@dataclass
+class ScriptResult:
+    """What a simple-protocol message did: how many statements completed, and the error if any."""
+
+    completed: int
+    error: psycopg.Error | None = None
+    interrupted: bool = False
+
+
+def run_script(conn: psycopg.Connection, text: str) -> ScriptResult:
+    """Send `text` as one simple-protocol message and count its statements' results.
+
+    psycopg's execute() would raise on the first error without saying which statement failed;
+    counting the results tells us, even for errors that carry no position. A Ctrl-C cancels the
+    query on the server instead of leaving it running.
+    """
+    pgconn = conn.pgconn
+    pgconn.send_query(text.encode("utf-8"))
+    completed = 0
+    error: psycopg.Error | None = None
+    interrupted = False
+    try:
+        while pgconn.flush() != 0:
+            select.select([], [pgconn.socket], [], 1.0)
+        while True:
+            pgconn.consume_input()
+            if pgconn.is_busy():
+                select.select([pgconn.socket], [], [], 1.0)
+                continue
+            res = pgconn.get_result()
+            if res is None:
+                break
+            if res.status == pq.ExecStatus.FATAL_ERROR:
+                if error is None:
+                    error = psycopg.errors.error_from_result(res, encoding="utf-8")
+            elif res.status in (pq.ExecStatus.COPY_IN, pq.ExecStatus.COPY_OUT, pq.ExecStatus.COPY_BOTH):
+                raise psycopg.NotSupportedError("COPY to or from the client is not supported in a migration")
+            else:
+                completed += 1
+    except KeyboardInterrupt:
+        interrupted = True
+        cancel = pgconn.get_cancel()
+        cancel.cancel()
+        while pgconn.get_result() is not None:
+            pass
+    return ScriptResult(completed=completed, error=error, interrupted=interrupted)
+
+
+def position_to_line_col(text: str, offset: int) -> tuple[int, int]:
+    """0-based character offset -> 1-based (line, column)."""
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def failure_from_error(
+    path: str,
+    body: str,
+    e: psycopg.Error,
+    body_offset: int = 0,
+    statement_start: int | None = None,
+    statement_index: int | None = None,
+) -> SqlFailure:
+    """Turn a server error into file:line:col. `body_offset` is where the file's text starts in
+    the message that was sent; `statement_start` is the failing statement's offset in the file
+    when known (used when the server gives no position)."""
+    diag = e.diag
+    f = SqlFailure(
+        path=path,
+        sqlstate=diag.sqlstate,
+        message=diag.message_primary or str(e).strip(),
+        detail=diag.message_detail,
+        hint=diag.message_hint,
+        context=diag.context,
+        statement_index=statement_index,
+    )
+    pos = diag.statement_position
+    if pos:
+        offset = int(pos) - 1 - body_offset
+        if 0 <= offset <= len(body):
+            f.line, f.column = position_to_line_col(body, offset)
+            return f
+    if statement_start is not None:
+        offset = statement_start
+        if diag.internal_position and diag.internal_query is None:
+            offset += int(diag.internal_position) - 1
+        f.line, f.column = position_to_line_col(body, offset)
+    return f
+
+
+# --- advisory lock -----------------------------------------------------------------------------
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key for `name`."""
+    return int.from_bytes(hashlib.sha256(f"schemadb:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+_HOLDER_SQL = sql.SQL(
+    "SELECT a.pid, a.application_name, a.usename AS user, a.client_addr::text AS client_addr,"
+    " a.backend_start, a.state"
+    " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {hi} AND l.objid = {lo}"
+    " AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
+class AdvisoryLock:
+    """Session-level advisory lock, polled with try-lock and backoff.
+
+    While waiting no transaction or snapshot is held (each try is its own autocommit statement),
+    so a waiting runner can never block the holder's CREATE INDEX CONCURRENTLY.
+    """
+
+    def __init__(self, conn: psycopg.Connection, name: str):
+        self.conn = conn
+        self.name = name
+        self.key = lock_key(name)
+        self.held = False
+
+    def holder(self) -> dict | None:
+        unsigned = self.key & 0xFFFFFFFFFFFFFFFF
+        q = _HOLDER_SQL.format(hi=sql.Literal(unsigned >> 32), lo=sql.Literal(unsigned & 0xFFFFFFFF))
+        with self.conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+            row = cur.execute(q).fetchone()
+        if row and row.get("backend_start"):
+            row["backend_start"] = row["backend_start"].isoformat(timespec="seconds")
+        return row
+
+    def try_acquire(self) -> bool:
+        got = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]
+        self.held = bool(got)
+        return self.held
+
+    def acquire(self, wait: float, on_wait: Callable[[dict | None], None] | None = None) -> None:
+        deadline = time.monotonic() + wait
+        delay = 0.05
+        announced = False
+        while not self.try_acquire():
+            if not announced and on_wait:
+                on_wait(self.holder())
+                announced = True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                holder = self.holder() or {}
+                who = (
+                    f"pid {holder.get('pid')} ({holder.get('application_name') or 'no application name'},"
+                    f" user {holder.get('user')}, since {holder.get('backend_start')})"
+                    if holder
+                    else "a session that has just released it"
+                )
+                raise LockBusyError(
+                    f"lock {self.name!r} is held by {who}; gave up after {wait:g}s (--lock-wait)", holder
+                )
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 1.0)
+
+    def release(self) -> None:
+        if self.held and not self.conn.closed:
+            try:
+                self.conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            except psycopg.Error:
+                pass
+        self.held = False

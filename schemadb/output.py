@@ -1,0 +1,184 @@
+"""All printing happens here: progress events, results (text or --json) and error lines.
+
+Results go to stdout; errors go to stderr as one line `schemadb: error: …` (in --json mode the
+error is also part of the JSON document on stdout). -q prints only errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+
+import click
+
+from .config import redact
+from .errors import SchemadbError
+
+
+def _default(o):
+    if isinstance(o, (datetime, date)):
+        return o.isoformat()
+    if isinstance(o, Decimal):
+        return float(o)
+    if hasattr(o, "to_json"):
+        return o.to_json()
+    return str(o)
+
+
+class Printer:
+    def __init__(self, as_json: bool = False, quiet: bool = False, secrets: tuple = ()):
+        self.json = as_json
+        self.quiet = quiet
+        self.secrets = secrets
+        self.tty = sys.stdout.isatty()
+        self._open_line = False
+
+    # -- low level --
+    def line(self, text: str = "", err: bool = False) -> None:
+        if self._open_line and not err:
+            click.echo("")
+            self._open_line = False
+        click.echo(redact(text, *self.secrets), err=err)
+
+    def _say(self, text: str) -> None:
+        if not (self.quiet or self.json):
+            self.line(text)
+
+    # -- progress events from the library --
+    def event(self, kind: str, **d) -> None:
+        if self.quiet or self.json:
+            return
+        if kind == "start":
+            if not self.tty:
+                return
+            verb = "applying" if d["action"] == "apply" else "rolling back"
+            click.echo(f"{verb} {d['version']} {d['name']} … ", nl=False)
+            self._open_line = True
+        elif kind == "done":
+            run = d["run"]
+            verb = "applied" if run.action == "apply" else "rolled back"
+            extra = "" if run.transactional else ", no transaction"
+            if run.attempts > 1:
+                extra += f", {run.attempts} attempts"
+            if self._open_line:
+                click.echo(f"{run.duration_ms} ms{extra.replace(', ', ' (', 1) + ')' if extra else ''}")
+                self._open_line = False
+            else:
+                self.line(f"{verb} {run.version} {run.name} ({run.duration_ms} ms{extra})")
+            for n in run.notices or []:
+                self.line(f"  {n}")
+        elif kind == "retry":
+            where = f" statement {d['statement']}" if d.get("statement") else ""
+            self.line(f"  lock timeout in {d['version']}{where} ({d['reason']}); "
+                      f"retry {d['attempt']}/{d['retries']} in {d['delay']}s")
+        elif kind == "lock_wait":
+            h = d.get("holder") or {}
+            self.line(f"waiting for the lock held by pid {h.get('pid')} ({h.get('application_name')})")
+        elif kind == "resume":
+            self.line(f"resuming {d['version']} {d['name']} at statement {d['statement']} of {d['total']}")
+        elif kind == "drop_invalid_index":
+            self.line(f"  dropping INVALID index {d['index']} left by an earlier failed run")
+        elif kind == "skip_done":
+            self.line(f"  statement {d['statement']} already completed (index {d['index']} is valid); skipped")
+        elif kind == "verify":
+            self.line(f"verify {d['version']} {d['name']}: {d['outcome']}")
+        else:
+            self.line(f"{kind}: {d}")
+
+    # -- final results --
+    def result(self, res) -> None:
+        if self.json:
+            click.echo(redact(json.dumps(res.to_json(), default=_default, indent=2), *self.secrets))
+            return
+        if self.quiet:
+            return
+        render = getattr(self, f"_render_{type(res).__name__}", None)
+        if render is None:
+            self.line(json.dumps(res.to_json(), default=_default, indent=2))
+        else:
+            render(res)
+
+    def error(self, err: SchemadbError) -> None:
+        self.line(f"schemadb: error: {err.message}", err=True)
+        problems = getattr(err, "problems", None) or []
+        for p in problems:
+            self.line(f"  {p.message}", err=True)
+        if self.json and not getattr(err, "reported_in_result", False):
+            click.echo(redact(json.dumps({"error": err.to_json()}, default=_default, indent=2), *self.secrets))
+
+    # -- renderers --
+    def _render_RunResult(self, r) -> None:
+        verb = "applied" if r.command == "migrate" else "rolled back"
+        if r.dry_run:
+            if not r.planned:
+                self.line(f"nothing to {'migrate' if r.command == 'migrate' else 'roll back'}"
+                          f" (current version {r.current_version or 'none'})")
+                return
+            would = "would apply" if r.command == "migrate" else "would roll back"
+            for e in r.planned:
+                self.line(f"{would} {e.version} {e.name}")
+            self.line(f"dry run: {len(r.planned)} to run; nothing was changed")
+            return
+        if r.error is not None:
+            if r.done:
+                self.line(f"{verb} before the failure: {', '.join(x.version for x in r.done)}")
+            else:
+                self.line(f"nothing {verb} (current version {r.current_version or 'none'})")
+            return
+        if not r.done:
+            self.line(f"nothing to {'migrate' if r.command == 'migrate' else 'roll back'}"
+                      f" (current version {r.current_version or 'none'})")
+            return
+        self.line(f"{len(r.done)} {verb} in {r.total_ms} ms; current version {r.current_version or 'none'}")
+
+    def _render_StatusResult(self, r) -> None:
+        rows = [("version", "name", "state", "applied at", "by")]
+        for e in r.entries:
+            state = e.state if e.resume_at is None else f"{e.state} (resumes at statement {e.resume_at})"
+            rows.append((e.version, e.name, state, (e.applied_at or "").replace("T", " ")[:19], e.applied_by or ""))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            self.line("  ".join(c.ljust(widths[i]) for i, c in enumerate(row[:4])) + "  " + row[4])
+        c = r.counts
+        self.line(f"current version: {r.current_version or 'none'}; {c['applied']} applied, {c['pending']} pending, "
+                  f"{c['changed']} changed, {c['missing']} missing ({r.history_table}, {r.directory})")
+
+    def _render_ValidateResult(self, r) -> None:
+        if not r.problems:
+            where = "files and database" if r.checked_database else "files only"
+            self.line(f"ok: {r.migrations} migrations, no problem ({where})")
+            return
+        for p in r.problems:
+            self.line(p.message)
+        self.line(f"{len(r.problems)} problem(s)")
+
+    def _render_RecordResult(self, r) -> None:
+        for v in r.versions:
+            self.line(f"{'recorded' if r.command == 'baseline' else 'repaired'} {v['version']} {v['name']}")
+        for n in r.notes:
+            self.line(n)
+
+    def _render_NewResult(self, r) -> None:
+        self.line(f"created {r.migration}")
+        self.line(f"created {r.rollback}")
+
+    def _render_LogResult(self, r) -> None:
+        for e in r.entries:
+            at = e["logged_at"].strftime("%Y-%m-%d %H:%M:%S")
+            dur = f"{e['duration_ms']} ms" if e["duration_ms"] is not None else "-"
+            err = f"  {e['error']}" if e["error"] else ""
+            self.line(f"{at}  {e['action']:<8} {e['version']} {e['name'] or ''}  {e['outcome']:<7} {dur:>9}  "
+                      f"{e['db_user']} ({e['application_name']}){err}")
+
+    def _render_VerifyResult(self, r) -> None:
+        bad = [m for m in r.migrations if m["differences"]]
+        for m in bad:
+            self.line(f"{m['version']} {m['name']}: rollback does not restore the schema:")
+            for d in m["differences"]:
+                self.line(f"  {d}")
+        if bad:
+            self.line(f"{len(bad)} of {len(r.migrations)} rollbacks are asymmetric")
+        else:
+            self.line(f"ok: all {len(r.migrations)} rollbacks restore the schema exactly")

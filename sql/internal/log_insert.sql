@@ -1,0 +1,5 @@
+INSERT INTO {log} (run_id, action, version, name, checksum, outcome, duration_ms, transactional,
+                   statements_done, statements_total, done_checksum, error, backup_file)
+VALUES ({run_id}, {action}, {version}, {name}, {checksum}, {outcome}, {duration_ms}, {transactional},
+        {statements_done}, {statements_total}, {done_checksum}, {error}, {backup_file})
+RETURNING id

@@ -1,0 +1,130 @@
+"""Test fixtures: a real PostgreSQL 15 for every database test, never a mock.
+
+When a server answers at SCHEMADB_TEST_DSN (default postgresql://postgres@127.0.0.1:5432/postgres),
+pytest-postgresql's noproc fixtures give each test a fresh database on it. Otherwise a throwaway
+server is started (as the postgres OS user when root) and used the same way.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+from psycopg.conninfo import conninfo_to_dict
+from pytest_postgresql import factories
+
+from schemadb import _localpg
+from schemadb.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SETS = Path(__file__).resolve().parent / "sets"
+DEFAULT_TEST_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _server_dsn() -> str:
+    dsn = os.environ.get("SCHEMADB_TEST_DSN", DEFAULT_TEST_DSN)
+    try:
+        psycopg.connect(dsn, connect_timeout=3).close()
+        return dsn
+    except psycopg.Error:
+        pass
+    data = Path(tempfile.mkdtemp(prefix="schemadb-test-pg-"))
+    started = _localpg.start(data)
+    atexit.register(lambda: (_localpg.stop(data), shutil.rmtree(data, ignore_errors=True)))
+    return started
+
+
+SERVER_DSN = _server_dsn()
+_params = conninfo_to_dict(SERVER_DSN)
+SERVER = {
+    "host": _params.get("host", "127.0.0.1"),
+    "port": int(_params.get("port", 5432)),
+    "user": _params.get("user", "postgres"),
+    "password": _params.get("password"),
+}
+
+postgresql_server = factories.postgresql_noproc(
+    host=SERVER["host"], port=SERVER["port"], user=SERVER["user"], password=SERVER["password"],
+    dbname="schemadb_test",
+)
+postgresql = factories.postgresql("postgresql_server")
+
+
+def make_dsn(dbname: str) -> str:
+    auth = SERVER["user"] + (f":{SERVER['password']}" if SERVER["password"] else "")
+    return f"postgresql://{auth}@{SERVER['host']}:{SERVER['port']}/{dbname}"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    """No SCHEMADB_* or DATABASE_URL from the developer's shell leaks into a test."""
+    for k in list(os.environ):
+        if k.startswith("SCHEMADB_") or k in ("DATABASE_URL", "PGPASSWORD", "PGAPPNAME"):
+            monkeypatch.delenv(k, raising=False)
+
+
+@pytest.fixture
+def dsn(postgresql) -> str:
+    """A fresh, empty database for this test."""
+    return make_dsn(postgresql.info.dbname)
+
+
+@pytest.fixture
+def db(postgresql):
+    """An autocommit connection to the test's database, for assertions."""
+    postgresql.autocommit = True
+    return postgresql
+
+
+def copy_set(name: str, dest: Path) -> Path:
+    target = dest / name
+    shutil.copytree(SETS / name, target)
+    return target
+
+
+@pytest.fixture
+def project(tmp_path):
+    """Copy a fixture migration set into tmp_path: project('good') -> its folder."""
+    return lambda name: copy_set(name, tmp_path)
+
+
+class Cli:
+    """Runs the CLI in-process (CliRunner) with a DSN and folder; result has exit_code, stdout, stderr."""
+
+    def __init__(self, dsn: str | None, directory: Path | None):
+        self.dsn = dsn
+        self.directory = directory
+
+    def __call__(self, *args: str, env: dict | None = None, input: str | None = None):
+        full_env = {}
+        if self.dsn:
+            full_env["SCHEMADB_DSN"] = self.dsn
+        if self.directory:
+            full_env["SCHEMADB_DIR"] = str(self.directory)
+        full_env.update(env or {})
+        return CliRunner().invoke(cli, list(args), env=full_env, input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def run(dsn):
+    """run(directory)('migrate', ...) -> click Result."""
+    return lambda directory=None: Cli(dsn, directory)
+
+
+def spawn(args: list[str], dsn: str, directory: Path | None, **kw) -> subprocess.Popen:
+    """A real `schemadb` process (for concurrency and kill tests)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEMADB_")}
+    env["SCHEMADB_DSN"] = dsn
+    if directory:
+        env["SCHEMADB_DIR"] = str(directory)
+    env.update(kw.pop("env", {}))
+    return subprocess.Popen([sys.executable, "-m", "schemadb", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=kw.pop("cwd", ROOT), **kw)

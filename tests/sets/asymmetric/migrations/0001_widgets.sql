@@ -1,0 +1,1 @@
+CREATE TABLE public.widgets (id int PRIMARY KEY, size int DEFAULT 1);

@@ -1,0 +1,1 @@
+CREATE VIEW public.big_widgets AS SELECT * FROM public.widgets WHERE size > 10;

@@ -1,0 +1,1 @@
+CREATE TABLE public.b3 (id int);

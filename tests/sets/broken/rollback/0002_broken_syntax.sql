@@ -1,0 +1,2 @@
+DROP TABLE public.b2;
+DROP TABLE public.b1;

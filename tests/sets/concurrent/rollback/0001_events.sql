@@ -1,0 +1,2 @@
+DROP TABLE public.events;
+DROP TYPE public.event_kind;

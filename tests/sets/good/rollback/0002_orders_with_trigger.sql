@@ -1,0 +1,2 @@
+DROP TABLE public.orders;
+DROP FUNCTION public.touch_updated_at();

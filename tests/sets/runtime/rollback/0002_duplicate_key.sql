@@ -1,0 +1,2 @@
+ALTER TABLE public.items DROP COLUMN note;
+DELETE FROM public.items;
