@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .config import Settings, dsn_password, parse_duration_ms
+from .config import Settings, dsn_password, parse_duration_ms, split_table_name
 from .errors import EXIT_USAGE, Cancelled, ConfigError, SchemadbError
 from .output import Printer
 
@@ -95,7 +95,7 @@ def settings_from(ctx: click.Context) -> Settings:
     if raw.get("retries") is not None:
         changes["retries"] = raw["retries"]
     s = s.with_(**changes)
-    s.history  # validates the table name early
+    split_table_name(s.history_table)  # fail early on a bad --table
     return s
 
 

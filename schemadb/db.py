@@ -20,9 +20,29 @@ from psycopg import pq, sql
 from .config import Settings, describe_dsn, dsn_password, redact
 from .errors import ConnectError, LockBusyError, SqlFailure
 
-# SQLSTATEs a connection attempt may retry while --wait lasts: the server is starting or shutting down.
-_RETRYABLE_CONNECT = {"57P03", "57P01", "57P02", "08006", "08001", "08004"}
 LOCK_NOT_AVAILABLE = "55P03"
+
+# libpq reports connection failures as text without a SQLSTATE; these say the server is not
+# (yet) accepting connections, which --wait waits out. Anything else (bad password, missing
+# database, bad DSN) fails at once.
+_NOT_READY = ("connection refused", "no such file or directory", "the database system is starting up",
+              "the database system is shutting down", "the database system is in recovery mode",
+              "could not connect", "timeout expired", "server closed the connection unexpectedly",
+              "is the server running", "no route to host", "connection reset")
+
+
+def _classify(e: Exception) -> str:
+    """'auth', 'nodb', 'dsn', 'notready' or 'other'."""
+    msg = str(e).lower()
+    if "password authentication failed" in msg or "no pg_hba.conf entry" in msg or "authentication" in msg:
+        return "auth"
+    if "database" in msg and "does not exist" in msg:
+        return "nodb"
+    if isinstance(e, psycopg.ProgrammingError) or "invalid dsn" in msg or "invalid connection option" in msg:
+        return "dsn"
+    if any(k in msg for k in _NOT_READY):
+        return "notready"
+    return "other"
 
 
 def application_name(command: str) -> str:
@@ -52,28 +72,18 @@ def connect(settings: Settings, command: str = "", dsn: str | None = None) -> ps
             conn.add_notice_handler(_collect_notice)
             return conn
         except psycopg.Error as e:
-            sqlstate = getattr(e, "sqlstate", None)
-            retryable = sqlstate is None or sqlstate in _RETRYABLE_CONNECT
-            if isinstance(e, psycopg.ProgrammingError) and sqlstate is None:
-                retryable = False  # invalid DSN syntax
-            if not retryable or time.monotonic() + delay > deadline:
+            remaining = deadline - time.monotonic()
+            if _classify(e) != "notready" or remaining <= 0:
                 raise ConnectError(connect_message(dsn, e)) from None
-            time.sleep(delay)
+            time.sleep(min(delay, remaining))
             delay = min(delay * 2, 1.0)
 
 
 def connect_message(dsn: str, e: Exception) -> str:
     msg = " ".join(str(e).split())
     msg = msg.replace("connection failed: ", "")
-    sqlstate = getattr(e, "sqlstate", None)
-    if sqlstate == "3D000":
-        pre = "database does not exist"
-    elif sqlstate in ("28P01", "28000"):
-        pre = "authentication failed"
-    elif isinstance(e, psycopg.ProgrammingError) and sqlstate is None:
-        pre = "invalid DSN"
-    else:
-        pre = "cannot connect"
+    pre = {"auth": "authentication failed", "nodb": "database does not exist", "dsn": "invalid DSN"}.get(
+        _classify(e), "cannot connect")
     return redact(f"{pre}: {describe_dsn(dsn)}: {msg}", dsn_password(dsn))
 
 

@@ -85,8 +85,8 @@ def db(postgresql):
 
 
 def copy_set(name: str, dest: Path) -> Path:
-    target = dest / name
-    shutil.copytree(SETS / name, target)
+    target = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=dest))
+    shutil.copytree(SETS / name, target, dirs_exist_ok=True)
     return target
 
 
