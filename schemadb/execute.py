@@ -64,7 +64,7 @@ class Context:
     backup_file: str | None = None
 
 
-def split_statements(f: SqlFile, display: str) -> list[slice]:
+def split_statements(f: SqlFile, display: str, action: str) -> list[slice]:
     import pglast
 
     try:
@@ -73,7 +73,7 @@ def split_statements(f: SqlFile, display: str) -> list[slice]:
         index = e.args[1] if len(e.args) > 1 else 0
         line, col = position_to_line_col(f.text, index)
         raise MigrationError(
-            "parse", f.version, f.name,
+            action, f.version, f.name,
             SqlFailure(path=display, line=line, column=col, sqlstate="42601", message=str(e.args[0])),
         ) from None
 
@@ -184,7 +184,7 @@ def _log_failure(ctx: Context, f: SqlFile, action: str, transactional: bool, ela
 def _run_statements(ctx: Context, f: SqlFile, action: str, finish: sql.Composable, display: str,
                     progress: Progress | None) -> FileRun:
     conn = ctx.conn
-    slices = split_statements(f, display)
+    slices = split_statements(f, display, action)
     texts = [f.text[s] for s in slices]
     resume = 0
     if progress is not None:
