@@ -179,6 +179,6 @@ class Printer:
             for d in m["differences"]:
                 self.line(f"  {d}")
         if bad:
-            self.line(f"{len(bad)} of {len(r.migrations)} rollbacks are asymmetric")
+            self.line(f"{len(bad)} of {len(r.migrations)} verified rollbacks are asymmetric or failed")
         else:
             self.line(f"ok: all {len(r.migrations)} rollbacks restore the schema exactly")
