@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime
-from decimal import Decimal
 
 import click
 
@@ -18,6 +16,9 @@ from .errors import SchemadbError
 
 
 def _default(o):
+    from datetime import date, datetime
+    from decimal import Decimal
+
     if isinstance(o, (datetime, date)):
         return o.isoformat()
     if isinstance(o, Decimal):

@@ -178,6 +178,9 @@ def database_problems(sc: Scan, applied: dict, root: Path) -> list[Problem]:
 
 def transaction_control_problems(migrations: list[Migration], root: Path, down: bool = False) -> list[Problem]:
     """BEGIN/COMMIT/ROLLBACK inside a transactional file would break its atomicity."""
+    files = [(m.down if down else m.up) for m in migrations]
+    if not any(f is not None and f.transactional for f in files):
+        return []
     import pglast
     from pglast.ast import TransactionStmt
     from pglast.enums import TransactionStmtKind as K
@@ -269,6 +272,9 @@ def migrate(settings: Settings, target: str | None = None, dry_run: bool = False
     target_key = _version_key(target) if target is not None else None
     result = RunResult("migrate", dry_run)
     started = time.monotonic()
+    if not dry_run and _nothing_pending(settings, sc, target_key, root, result):
+        result.total_ms = int((time.monotonic() - started) * 1000)
+        return result
     with session(settings, "migrate", lock=not dry_run, emit=emit) as (conn, history):
         applied = history.applied(conn)
         progress = history.progress(conn)
@@ -298,6 +304,20 @@ def migrate(settings: Settings, target: str | None = None, dry_run: bool = False
             emit("done", run=run)
     result.total_ms = int((time.monotonic() - started) * 1000)
     return result
+
+
+def _nothing_pending(settings: Settings, sc: Scan, target_key: int | None, root: Path, result: RunResult) -> bool:
+    """The common cron/CI case, answered without taking the lock: everything is applied and
+    valid. (Anything else is re-read under the lock, so a concurrent runner is never raced.)"""
+    with session(settings, "migrate", lock=False) as (conn, history):
+        applied = history.applied(conn)
+        if not applied or history.progress(conn):
+            return False
+    if any(m.key not in applied and (target_key is None or m.key <= target_key) for m in sc.migrations):
+        return False
+    _refuse(database_problems(sc, applied, root), "migrate")
+    result.current_version = max(applied.values(), key=lambda a: a.key).version
+    return True
 
 
 def _duration_expr(transactional: bool):

@@ -1,0 +1,43 @@
+"""Run every benchmark under bench/ (make bench). Each prints its own table.
+
+The server: SCHEMADB_BENCH_DSN, else SCHEMADB_TEST_DSN, else the local default; when none answers,
+a throwaway server is started under .schemadb/bench.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+import psycopg
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def server_dsn() -> str:
+    dsn = os.environ.get("SCHEMADB_BENCH_DSN") or os.environ.get(
+        "SCHEMADB_TEST_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        psycopg.connect(dsn, connect_timeout=3).close()
+        return dsn
+    except psycopg.Error:
+        from schemadb import _localpg
+
+        return _localpg.start(HERE.parent / ".schemadb" / "bench")
+
+
+def main(argv: list[str]) -> int:
+    dsn = server_dsn()
+    names = argv or sorted(p.stem for p in HERE.glob("bench_*.py"))
+    for name in names:
+        mod = importlib.import_module(name if name.startswith("bench_") else f"bench_{name}")
+        print(f"\n## {mod.__doc__.strip().splitlines()[0]}\n")
+        mod.run(dsn)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
