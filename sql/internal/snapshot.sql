@@ -20,7 +20,7 @@ rel AS (
                       AND d.deptype = 'e')
 )
 SELECT 'schema' AS kind, quote_ident(n.nspname) AS name,
-       jsonb_build_object('owner', pg_get_userbyid(n.nspowner), 'acl', n.nspacl::text[],
+       jsonb_build_object('owner', pg_get_userbyid(n.nspowner), 'acl', (SELECT array_agg(x ORDER BY x) FROM unnest(coalesce(n.nspacl, acldefault('n', n.nspowner))::text[]) x),
                           'comment', obj_description(n.oid, 'pg_namespace')) AS details
 FROM pg_namespace n JOIN ns ON ns.oid = n.oid
 UNION ALL
@@ -35,7 +35,7 @@ SELECT CASE r.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 
        r.qname,
        jsonb_strip_nulls(jsonb_build_object(
            'relkind', r.relkind, 'persistence', r.relpersistence, 'options', r.reloptions,
-           'owner', pg_get_userbyid(r.relowner), 'acl', r.relacl::text[],
+           'owner', pg_get_userbyid(r.relowner), 'acl', (SELECT array_agg(x ORDER BY x) FROM unnest(coalesce(r.relacl, acldefault(CASE WHEN r.relkind = 'S' THEN 's' ELSE 'r' END::"char", r.relowner))::text[]) x),
            'rls', r.relrowsecurity, 'force_rls', r.relforcerowsecurity,
            'partition_of', (SELECT format('%I.%I', pn.nspname, pc.relname) FROM pg_inherits i
                             JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
@@ -56,7 +56,7 @@ SELECT 'column', format('%s.%I', r.qname, a.attname),
            'default', pg_get_expr(ad.adbin, ad.adrelid), 'identity', nullif(a.attidentity, ''),
            'generated', nullif(a.attgenerated, ''),
            'collation', CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END,
-           'acl', a.attacl::text[], 'comment', col_description(r.oid, a.attnum)))
+           'acl', (SELECT array_agg(x ORDER BY x) FROM unnest(a.attacl::text[]) x), 'comment', col_description(r.oid, a.attnum)))
 FROM rel r
 JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
 JOIN pg_type t ON t.oid = a.atttypid
@@ -76,7 +76,7 @@ SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'e' THEN 'enum' WHEN 'r' THEN 
        format('%I.%I', ns.nspname, t.typname),
        jsonb_strip_nulls(jsonb_build_object(
            'base', CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
-           'not_null', t.typnotnull, 'default', t.typdefault, 'acl', t.typacl::text[],
+           'not_null', t.typnotnull, 'default', t.typdefault, 'acl', (SELECT array_agg(x ORDER BY x) FROM unnest(coalesce(t.typacl, acldefault('T', t.typowner))::text[]) x),
            'labels', (SELECT array_agg(enumlabel ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = t.oid),
            'comment', obj_description(t.oid, 'pg_type')))
 FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
@@ -87,7 +87,7 @@ SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE '
        format('%I.%I(%s)', ns.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
        jsonb_strip_nulls(jsonb_build_object(
            'definition', CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END,
-           'owner', pg_get_userbyid(p.proowner), 'acl', p.proacl::text[],
+           'owner', pg_get_userbyid(p.proowner), 'acl', (SELECT array_agg(x ORDER BY x) FROM unnest(coalesce(p.proacl, acldefault('f', p.proowner))::text[]) x),
            'comment', obj_description(p.oid, 'pg_proc')))
 FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
 WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
@@ -113,7 +113,7 @@ UNION ALL
 SELECT 'default privileges',
        format('%s in %s on %s', pg_get_userbyid(da.defaclrole), coalesce(da.defaclnamespace::regnamespace::text, '*'),
               da.defaclobjtype),
-       jsonb_build_object('acl', da.defaclacl::text[])
+       jsonb_build_object('acl', (SELECT array_agg(x ORDER BY x) FROM unnest(da.defaclacl::text[]) x))
 FROM pg_default_acl da
 UNION ALL
 SELECT 'event trigger', quote_ident(ev.evtname), jsonb_build_object('event', ev.evtevent, 'enabled', ev.evtenabled,

@@ -1,0 +1,102 @@
+-- 0002 common_functions: set_updated_at, the session-setting helpers, encryption helpers and the monthly partition functions (map §5.1, §5.6).
+-- Reference schema of schemadb (../shared/design/schema-map.md). Runs in one transaction.
+
+CREATE FUNCTION core.set_updated_at() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END $$;
+
+CREATE FUNCTION core.current_org_id() RETURNS uuid LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT nullif(current_setting('app.current_org_id', true), '')::uuid $$;
+CREATE FUNCTION core.current_user_id() RETURNS uuid LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT nullif(current_setting('app.current_user_id', true), '')::uuid $$;
+CREATE FUNCTION core.current_agent_id() RETURNS uuid LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT nullif(current_setting('app.current_agent_id', true), '')::uuid $$;
+
+-- S2 encryption helpers (pgcrypto, expected in schema public; 0001 asserts it)
+CREATE FUNCTION core.encrypt_sensitive(p_data text) RETURNS bytea
+LANGUAGE plpgsql VOLATILE STRICT SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    v_key text := current_setting('app.encryption_key', true);
+BEGIN
+    IF coalesce(v_key, '') = '' THEN
+        RAISE EXCEPTION 'app.encryption_key is not set' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN pgp_sym_encrypt(p_data, v_key);
+END $$;
+CREATE FUNCTION core.decrypt_sensitive(p_data bytea) RETURNS text
+LANGUAGE plpgsql STABLE STRICT SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    v_key text := current_setting('app.encryption_key', true);
+BEGIN
+    IF coalesce(v_key, '') = '' THEN
+        RAISE EXCEPTION 'app.encryption_key is not set' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN pgp_sym_decrypt(p_data, v_key);
+END $$;
+REVOKE ALL ON FUNCTION core.encrypt_sensitive(text), core.decrypt_sensitive(bytea) FROM PUBLIC;
+
+CREATE FUNCTION core.create_monthly_partition(p_parent regclass, p_month date)
+RETURNS regclass
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_month   date := date_trunc('month', p_month)::date;
+    v_from    text := to_char(v_month, 'YYYY-MM-DD') || ' 00:00:00+00';                        -- UTC bounds
+    v_to      text := to_char((v_month + interval '1 month')::date, 'YYYY-MM-DD') || ' 00:00:00+00';
+    v_schema  name;
+    v_table   name;
+    v_part    name;
+    v_key     name;
+    v_default regclass;
+    v_rows    bigint := 0;
+BEGIN
+    SELECT n.nspname, c.relname INTO v_schema, v_table
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = p_parent AND c.relkind = 'p';
+    IF v_table IS NULL THEN
+        RAISE EXCEPTION '% is not a partitioned table', p_parent;
+    END IF;
+    v_part := v_table || '_y' || to_char(v_month, 'YYYY') || 'm' || to_char(v_month, 'MM');
+    IF to_regclass(format('%I.%I', v_schema, v_part)) IS NOT NULL THEN
+        RETURN format('%I.%I', v_schema, v_part)::regclass;                                      -- idempotent
+    END IF;
+
+    SELECT a.attname INTO v_key
+      FROM pg_partitioned_table pt
+      JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+     WHERE pt.partrelid = p_parent;
+    SELECT nullif(pt.partdefid, 0)::regclass INTO v_default
+      FROM pg_partitioned_table pt WHERE pt.partrelid = p_parent;
+    IF v_default IS NOT NULL THEN
+        EXECUTE format('SELECT count(*) FROM %s WHERE %I >= %L::timestamptz AND %I < %L::timestamptz',
+                       v_default, v_key, v_from, v_key, v_to) INTO v_rows;
+    END IF;
+
+    IF v_rows = 0 THEN
+        EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES FROM (%L) TO (%L)',
+                       v_schema, v_part, p_parent, v_from, v_to);
+    ELSE                                                   -- rows already landed in the default partition
+        EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING ALL)', v_schema, v_part, p_parent);
+        EXECUTE format('WITH moved AS (DELETE FROM %s WHERE %I >= %L::timestamptz AND %I < %L::timestamptz RETURNING *)
+                        INSERT INTO %I.%I SELECT * FROM moved',
+                       v_default, v_key, v_from, v_key, v_to, v_schema, v_part);
+        EXECUTE format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)',
+                       p_parent, v_schema, v_part, v_from, v_to);
+    END IF;
+    RETURN format('%I.%I', v_schema, v_part)::regclass;
+END $$;
+
+CREATE FUNCTION core.ensure_monthly_partitions(p_parent regclass,
+                                               p_months_ahead integer DEFAULT 3,
+                                               p_months_back  integer DEFAULT 0)
+RETURNS SETOF regclass
+LANGUAGE sql AS $$
+    SELECT core.create_monthly_partition(
+               p_parent,
+               (date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => m))::date)
+      FROM generate_series(-p_months_back, p_months_ahead) AS m
+$$;
+REVOKE ALL ON FUNCTION core.create_monthly_partition(regclass, date),
+                       core.ensure_monthly_partitions(regclass, integer, integer) FROM PUBLIC;
