@@ -62,5 +62,5 @@ def test_detects_dropped_grant_and_policy(run, project, tmp_path):
     r = run(d)("verify")
     assert r.exit_code == 1
     assert "table public.g: rls was False, after the rollback True" in r.stdout
-    assert "table public.g: acl was absent, after the rollback ['postgres=arwdDxt/postgres', '=r/postgres']" in r.stdout
+    assert "table public.g: acl was ['postgres=arwdDxt/postgres'], after the rollback ['=r/postgres', 'postgres=arwdDxt/postgres']" in r.stdout
     assert "policy" not in r.stdout  # the policy itself was dropped correctly
