@@ -294,6 +294,20 @@ def verify(s: Settings, out: Printer, scratch_dsn):
     return 1 if any(m["differences"] for m in res.migrations) else 0
 
 
+@cli.command()
+@common_options
+@lock_options
+@click.option("--demo", is_flag=True, help="also load the demo data set (an organization, users, agents, tasks…)")
+@click.option("--reset", is_flag=True, help="with --demo: delete the demo data set first, then load it again")
+@command
+def seed(s: Settings, out: Printer, demo, reset):
+    """Load the reference data idempotently (and, with --demo, the demo data set)."""
+    from . import seed as seed_mod
+
+    out.result(seed_mod.seed(s, demo=demo, reset=reset))
+    return 0
+
+
 def main() -> None:
     try:
         cli.main(prog_name="schemadb")

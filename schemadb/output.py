@@ -173,6 +173,14 @@ class Printer:
             self.line(f"{at}  {e['action']:<8} {e['version']} {e['name'] or ''}  {e['outcome']:<7} {dur:>9}  "
                       f"{e['db_user']} ({e['application_name']}){err}")
 
+    def _render_SeedResult(self, r) -> None:
+        for table, n in sorted(r.deleted.items()):
+            self.line(f"deleted {n} row(s) from {table}")
+        for table, n in sorted(r.inserted.items()):
+            self.line(f"inserted {n} row(s) into {table}")
+        for n in r.notes:
+            self.line(n)
+
     def _render_VerifyResult(self, r) -> None:
         bad = [m for m in r.migrations if m["differences"]]
         for m in bad:
