@@ -58,6 +58,25 @@ postgresql_server = factories.postgresql_noproc(
 postgresql = factories.postgresql("postgresql_server")
 
 
+def _load_reference(host, port, user, dbname, password=None, **_kw):
+    """Template of the reference-schema tests: migrated and seeded with the demo data, once per session."""
+    from schemadb import runner, seed
+    from schemadb.config import Settings
+
+    auth = user + (f":{password}" if password else "")
+    s = Settings(dsn=f"postgresql://{auth}@{host}:{port}/{dbname}")
+    res = runner.migrate(s)
+    assert res.error is None, res.error
+    seed.seed(s, demo=True)
+
+
+reference_server = factories.postgresql_noproc(
+    host=SERVER["host"], port=SERVER["port"], user=SERVER["user"], password=SERVER["password"],
+    dbname="schemadb_ref", load=[_load_reference],
+)
+reference_postgresql = factories.postgresql("reference_server")
+
+
 def make_dsn(dbname: str) -> str:
     auth = SERVER["user"] + (f":{SERVER['password']}" if SERVER["password"] else "")
     return f"postgresql://{auth}@{SERVER['host']}:{SERVER['port']}/{dbname}"
@@ -75,6 +94,19 @@ def _clean_env(monkeypatch):
 def dsn(postgresql) -> str:
     """A fresh, empty database for this test."""
     return make_dsn(postgresql.info.dbname)
+
+
+@pytest.fixture
+def ref_dsn(reference_postgresql) -> str:
+    """A fresh database holding the migrated reference schema and the demo data."""
+    return make_dsn(reference_postgresql.info.dbname)
+
+
+@pytest.fixture
+def ref(reference_postgresql):
+    """An autocommit owner connection to a fresh migrated-and-seeded reference database."""
+    reference_postgresql.autocommit = True
+    return reference_postgresql
 
 
 @pytest.fixture

@@ -1,0 +1,219 @@
+"""The bundled reference schema: round trip, verify, roles, seed data."""
+
+import json
+
+import psycopg
+import pytest
+from conftest import Cli, make_dsn
+
+SCHEMAS = ("core", "audit", "config", "metrics", "archive")
+ROLES = ("app_user", "app_readonly", "audit_reader", "metrics_reader")
+
+
+def schema_objects(db):
+    return db.execute(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY (%s)"
+        " UNION ALL SELECT count(*) FROM pg_namespace WHERE nspname = ANY (%s)"
+        " UNION ALL SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY (%s)",
+        (list(SCHEMAS), list(SCHEMAS), list(SCHEMAS))).fetchall()
+
+
+def test_migrate_rollback_all_and_migrate_again(dsn, db):
+    cli = Cli(dsn, None)  # the bundled reference schema
+    r = cli("migrate")
+    assert r.exit_code == 0, r.output
+    assert "14 applied" in r.stdout
+    tables = db.execute("SELECT count(*) FROM pg_tables WHERE schemaname = ANY (%s)", (list(SCHEMAS),)).fetchone()[0]
+    assert tables > 48  # 48 tables plus their partitions
+    st = json.loads(cli("status", "--json").stdout)
+    assert st["counts"] == {"applied": 14, "pending": 0, "changed": 0, "missing": 0}
+    r = cli("rollback", "--all", "--yes")
+    assert r.exit_code == 0, r.output
+    assert [x[0] for x in schema_objects(db)] == [0, 0, 0]
+    assert db.execute("SELECT count(*) FROM pg_extension WHERE extname = 'pgcrypto'").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == 0
+    r = cli("migrate")
+    assert r.exit_code == 0, r.output
+    assert "14 applied" in r.stdout
+
+
+def test_reference_rollbacks_are_proven(dsn):
+    r = Cli(dsn, None)("verify")
+    assert r.exit_code == 0, r.output
+    assert "ok: all 14 rollbacks restore the schema exactly" in r.stdout
+
+
+def test_pgcrypto_that_predates_schemadb_is_kept(dsn, db):
+    db.execute("CREATE EXTENSION pgcrypto")
+    cli = Cli(dsn, None)
+    assert cli("migrate").exit_code == 0
+    assert cli("rollback", "--all", "--yes").exit_code == 0
+    assert db.execute("SELECT count(*) FROM pg_extension WHERE extname = 'pgcrypto'").fetchone()[0] == 1
+
+
+def _roles(db):
+    return {r[0] for r in db.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY (%s)", (list(ROLES),))}
+
+
+def _used_elsewhere(db):
+    """Roles with privileges or objects in a database other than this one."""
+    return {r[0] for r in db.execute(
+        "SELECT DISTINCT r.rolname FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid"
+        " WHERE d.refclassid = 'pg_authid'::regclass AND r.rolname = ANY (%s)"
+        " AND d.dbid <> (SELECT oid FROM pg_database WHERE datname = current_database())", (list(ROLES),))}
+
+
+def test_roles_are_created_nologin_and_dropped_only_when_unused(dsn, db, postgresql):
+    cli = Cli(dsn, None)
+    assert cli("migrate").exit_code == 0
+    assert _roles(db) == set(ROLES)
+    assert db.execute("SELECT bool_or(rolcanlogin) FROM pg_roles WHERE rolname = ANY (%s)",
+                      (list(ROLES),)).fetchone()[0] is False
+    # a second database migrated on the same cluster uses the same roles
+    other = f"{postgresql.info.dbname}_other"
+    db.execute(f'CREATE DATABASE "{other}"')
+    try:
+        assert Cli(make_dsn(other), None)("migrate").exit_code == 0
+        r = cli("rollback", "--all", "--yes")
+        assert r.exit_code == 0
+        assert _roles(db) == set(ROLES)  # kept: the other database still grants to them
+        assert "role app_user kept: it still has privileges in another database" in r.stdout
+        with psycopg.connect(make_dsn(other), autocommit=True) as o:  # and it still works there
+            o.execute("SET ROLE app_user")
+            o.execute("SELECT count(*) FROM core.tasks")
+    finally:
+        db.execute(f'DROP DATABASE "{other}" WITH (FORCE)')
+    # with no other user left, a migrate/rollback cycle drops them
+    assert cli("migrate").exit_code == 0
+    if not _used_elsewhere(db):
+        assert cli("rollback", "--all", "--yes").exit_code == 0
+        assert _roles(db) == set()
+
+
+def test_seed_reference_rows_match_the_migrations(dsn, db):
+    cli = Cli(dsn, None)
+    cli("migrate")
+    tables = ["config.task_types", "config.agent_capabilities", "config.mcp_server_types",
+              "config.data_retention_policies"]
+    snapshot_sql = " UNION ALL ".join(
+        f"SELECT '{t}', (to_jsonb(x) - 'id' - 'created_at' - 'updated_at')::text FROM {t} x" for t in tables)
+    before = sorted(db.execute(snapshot_sql).fetchall())
+    assert len(before) == 9 + 8 + 4 + 10
+    r = cli("seed", "--json")
+    assert json.loads(r.stdout)["inserted"] == {}  # everything already there
+    for t in tables:
+        db.execute(f"DELETE FROM {t}")
+    r = cli("seed", "--json")
+    assert json.loads(r.stdout)["inserted"] == {"config.task_types": 9, "config.agent_capabilities": 8,
+                                                "config.mcp_server_types": 4, "config.data_retention_policies": 10}
+    assert sorted(db.execute(snapshot_sql).fetchall()) == before
+
+
+def test_seed_demo_twice_gives_the_same_rows(dsn, db):
+    cli = Cli(dsn, None)
+    cli("migrate")
+    r = cli("seed", "--demo", "--json")
+    doc = json.loads(r.stdout)
+    assert doc["inserted"]["core.tasks"] == 8 and doc["inserted"]["core.agents"] == 9
+    counts = db.execute("SELECT (SELECT count(*) FROM core.tasks), (SELECT count(*) FROM core.agent_status_history),"
+                        " (SELECT count(*) FROM audit.audit_logs)").fetchone()
+    r = cli("seed", "--demo", "--json")
+    assert json.loads(r.stdout)["inserted"] == {}
+    assert db.execute("SELECT (SELECT count(*) FROM core.tasks), (SELECT count(*) FROM core.agent_status_history),"
+                      " (SELECT count(*) FROM audit.audit_logs)").fetchone() == counts
+    r = cli("seed", "--demo", "--reset", "--json")
+    doc = json.loads(r.stdout)
+    assert doc["deleted"]["core.organizations"] == 1 and doc["inserted"]["core.tasks"] == 8
+    assert cli("seed", "--reset").exit_code == 2
+
+
+def test_seed_refuses_an_unmigrated_database(dsn):
+    r = Cli(dsn, None)("seed")
+    assert r.exit_code == 3 and "not migrated" in r.stderr
+
+
+# --- constraints, on the migrated and seeded template ------------------------------------------
+
+VOCAB_SQL = """
+SELECT n.nspname, c.relname, a.attname, co.conname
+  FROM pg_constraint co
+  JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = co.conkey[1]
+ WHERE co.contype = 'c' AND cardinality(co.conkey) = 1 AND n.nspname IN ('core','audit','config','metrics')
+   AND NOT c.relispartition AND pg_get_constraintdef(co.oid) LIKE '%%= ANY (ARRAY[%%'
+   AND a.atttypid = 'text'::regtype
+ ORDER BY 1, 2, 3
+"""
+
+
+def test_every_check_vocabulary_rejects_a_bad_value(ref):
+    vocab = ref.execute(VOCAB_SQL).fetchall()
+    assert len(vocab) == 34  # every text IN-list CHECK of the reference schema
+    ref.execute("SET session_replication_role = replica")  # triggers off: the CHECK itself must reject
+    untested = []
+    for schema, table, column, conname in vocab:
+        if not ref.execute(f'SELECT EXISTS (SELECT 1 FROM "{schema}"."{table}")').fetchone()[0]:
+            untested.append(f"{schema}.{table}")
+            continue
+        with pytest.raises(psycopg.errors.CheckViolation) as e, ref.transaction():
+            ref.execute(f'UPDATE "{schema}"."{table}" SET "{column}" = %s'
+                        f' WHERE id = (SELECT id FROM "{schema}"."{table}" LIMIT 1)', ("not-a-valid-value",))
+        assert e.value.diag.constraint_name == conname
+    assert untested == [], "the demo data must cover every table with a vocabulary"
+
+
+def test_agent_type_domain_rejects_a_bad_value(ref):
+    with pytest.raises(psycopg.errors.CheckViolation) as e:
+        ref.execute("UPDATE core.agents SET agent_type = 'mobile_controller' WHERE handle = 'demo-research'")
+    assert e.value.diag.constraint_name == "agent_type_check"
+
+
+def test_not_nulls_hold(ref):
+    cols = ref.execute(
+        "SELECT n.nspname, c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname IN ('core','audit','config','metrics') AND c.relkind IN ('r','p') AND NOT c.relispartition"
+        " AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull AND a.attgenerated = '' AND a.attidentity <> 'a'"
+        " AND EXISTS (SELECT 1 FROM pg_attribute i WHERE i.attrelid = c.oid AND i.attname = 'id')").fetchall()
+    assert len(cols) > 200
+    ref.execute("SET session_replication_role = replica")
+    checked = 0
+    for schema, table, column in cols:
+        if not ref.execute(f'SELECT EXISTS (SELECT 1 FROM "{schema}"."{table}")').fetchone()[0]:
+            continue
+        with pytest.raises(psycopg.errors.NotNullViolation), ref.transaction():
+            ref.execute(f'UPDATE "{schema}"."{table}" SET "{column}" = NULL'
+                        f' WHERE id = (SELECT id FROM "{schema}"."{table}" LIMIT 1)')
+        checked += 1
+    assert checked > 150
+
+
+DEMO = "de000000-0000-4000-8000-0000000000"
+
+
+def test_deleting_the_organization_cascades_to_everything(ref):
+    ref.execute(f"DELETE FROM core.organizations WHERE id = '{DEMO}01'")
+    for t in ("core.projects", "core.tasks", "core.task_results", "core.agents", "core.agent_messages",
+              "core.message_queue", "core.knowledge_entries", "core.test_results", "core.agent_outputs"):
+        assert ref.execute(f"SELECT count(*) FROM {t}").fetchone()[0] == 0, t
+
+
+def test_an_agent_that_worked_cannot_be_deleted(ref):
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        with ref.transaction():
+            ref.execute(f"DELETE FROM core.agents WHERE id = '{DEMO}32'")  # fails at commit (deferred)
+    ref.execute(f"DELETE FROM core.agents WHERE id = '{DEMO}36'")  # an agent without work can go
+
+
+def test_set_null_and_cascade_rules(ref):
+    ref.execute(f"DELETE FROM core.users WHERE id = '{DEMO}11'")  # alice created the project
+    assert ref.execute(f"SELECT created_by FROM core.projects WHERE id = '{DEMO}21'").fetchone() == (None,)
+    ref.execute(f"DELETE FROM core.plans WHERE id = '{DEMO}51'")  # tasks keep their project, lose the plan
+    assert ref.execute("SELECT count(*), count(plan_id), count(project_id) FROM core.tasks").fetchone() == (8, 0, 8)
+    ref.execute(f"DELETE FROM core.tasks WHERE id = '{DEMO}76'")  # its dependencies go with it
+    assert ref.execute("SELECT count(*) FROM core.task_dependencies").fetchone()[0] == 0
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):  # a task in another project's plan
+        ref.execute(f"INSERT INTO core.projects (id, organization_id, slug, name) VALUES"
+                    f" ('{DEMO}99', '{DEMO}01', 'second', 'Second')")
+        ref.execute(f"INSERT INTO core.plans (id, project_id, title) VALUES ('{DEMO}98', '{DEMO}99', 'P2')")
+        ref.execute(f"INSERT INTO core.tasks (project_id, plan_id, title) VALUES ('{DEMO}21', '{DEMO}98', 'x')")
