@@ -5,6 +5,7 @@ import json
 import psycopg
 import pytest
 from conftest import Cli, make_dsn
+from psycopg import sql
 
 SCHEMAS = ("core", "audit", "config", "metrics", "archive")
 ROLES = ("app_user", "app_readonly", "audit_reader", "metrics_reader")
@@ -71,7 +72,7 @@ def test_roles_are_created_nologin_and_dropped_only_when_unused(dsn, db, postgre
                       (list(ROLES),)).fetchone()[0] is False
     # a second database migrated on the same cluster uses the same roles
     other = f"{postgresql.info.dbname}_other"
-    db.execute(f'CREATE DATABASE "{other}"')
+    db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(other)))
     try:
         assert Cli(make_dsn(other), None)("migrate").exit_code == 0
         r = cli("rollback", "--all", "--yes")
@@ -82,7 +83,7 @@ def test_roles_are_created_nologin_and_dropped_only_when_unused(dsn, db, postgre
             o.execute("SET ROLE app_user")
             o.execute("SELECT count(*) FROM core.tasks")
     finally:
-        db.execute(f'DROP DATABASE "{other}" WITH (FORCE)')
+        db.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(other)))
     # with no other user left, a migrate/rollback cycle drops them
     assert cli("migrate").exit_code == 0
     if not _used_elsewhere(db):
@@ -95,14 +96,15 @@ def test_seed_reference_rows_match_the_migrations(dsn, db):
     cli("migrate")
     tables = ["config.task_types", "config.agent_capabilities", "config.mcp_server_types",
               "config.data_retention_policies"]
-    snapshot_sql = " UNION ALL ".join(
-        f"SELECT '{t}', (to_jsonb(x) - 'id' - 'created_at' - 'updated_at')::text FROM {t} x" for t in tables)
+    snapshot_sql = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {name}, (to_jsonb(x) - 'id' - 'created_at' - 'updated_at')::text FROM {t} x").format(
+            name=sql.Literal(t), t=sql.Identifier(*t.split("."))) for t in tables)
     before = sorted(db.execute(snapshot_sql).fetchall())
     assert len(before) == 9 + 8 + 4 + 10
     r = cli("seed", "--json")
     assert json.loads(r.stdout)["inserted"] == {}  # everything already there
     for t in tables:
-        db.execute(f"DELETE FROM {t}")
+        db.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(*t.split("."))))
     r = cli("seed", "--json")
     assert json.loads(r.stdout)["inserted"] == {"config.task_types": 9, "config.agent_capabilities": 8,
                                                 "config.mcp_server_types": 4, "config.data_retention_policies": 10}
@@ -146,18 +148,28 @@ SELECT n.nspname, c.relname, a.attname, co.conname
 """
 
 
+def has_rows(conn, schema, table) -> bool:
+    return conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(schema, table))).fetchone()[0]
+
+
+def set_one_row(conn, schema, table, column, value) -> None:
+    """UPDATE one row of schema.table setting column to value."""
+    t = sql.Identifier(schema, table)
+    conn.execute(sql.SQL("UPDATE {t} SET {c} = %s WHERE id = (SELECT id FROM {t} LIMIT 1)").format(
+        t=t, c=sql.Identifier(column)), (value,))
+
+
 def test_every_check_vocabulary_rejects_a_bad_value(ref):
     vocab = ref.execute(VOCAB_SQL).fetchall()
     assert len(vocab) == 34  # every text IN-list CHECK of the reference schema
     ref.execute("SET session_replication_role = replica")  # triggers off: the CHECK itself must reject
     untested = []
     for schema, table, column, conname in vocab:
-        if not ref.execute(f'SELECT EXISTS (SELECT 1 FROM "{schema}"."{table}")').fetchone()[0]:
+        if not has_rows(ref, schema, table):
             untested.append(f"{schema}.{table}")
             continue
         with pytest.raises(psycopg.errors.CheckViolation) as e, ref.transaction():
-            ref.execute(f'UPDATE "{schema}"."{table}" SET "{column}" = %s'
-                        f' WHERE id = (SELECT id FROM "{schema}"."{table}" LIMIT 1)', ("not-a-valid-value",))
+            set_one_row(ref, schema, table, column, "not-a-valid-value")
         assert e.value.diag.constraint_name == conname
     assert untested == [], "the demo data must cover every table with a vocabulary"
 
@@ -179,11 +191,10 @@ def test_not_nulls_hold(ref):
     ref.execute("SET session_replication_role = replica")
     checked = 0
     for schema, table, column in cols:
-        if not ref.execute(f'SELECT EXISTS (SELECT 1 FROM "{schema}"."{table}")').fetchone()[0]:
+        if not has_rows(ref, schema, table):
             continue
         with pytest.raises(psycopg.errors.NotNullViolation), ref.transaction():
-            ref.execute(f'UPDATE "{schema}"."{table}" SET "{column}" = NULL'
-                        f' WHERE id = (SELECT id FROM "{schema}"."{table}" LIMIT 1)')
+            set_one_row(ref, schema, table, column, None)
         checked += 1
     assert checked > 150
 
@@ -191,29 +202,34 @@ def test_not_nulls_hold(ref):
 DEMO = "de000000-0000-4000-8000-0000000000"
 
 
+def demo_id(nn: str) -> str:
+    return DEMO + nn
+
+
 def test_deleting_the_organization_cascades_to_everything(ref):
-    ref.execute(f"DELETE FROM core.organizations WHERE id = '{DEMO}01'")
-    for t in ("core.projects", "core.tasks", "core.task_results", "core.agents", "core.agent_messages",
-              "core.message_queue", "core.knowledge_entries", "core.test_results", "core.agent_outputs"):
-        assert ref.execute(f"SELECT count(*) FROM {t}").fetchone()[0] == 0, t
+    ref.execute("DELETE FROM core.organizations WHERE id = %s", (demo_id("01"),))
+    for t in ("projects", "tasks", "task_results", "agents", "agent_messages", "message_queue", "knowledge_entries",
+              "test_results", "agent_outputs"):
+        assert not has_rows(ref, "core", t), t
 
 
 def test_an_agent_that_worked_cannot_be_deleted(ref):
     with pytest.raises(psycopg.errors.ForeignKeyViolation):
         with ref.transaction():
-            ref.execute(f"DELETE FROM core.agents WHERE id = '{DEMO}32'")  # fails at commit (deferred)
-    ref.execute(f"DELETE FROM core.agents WHERE id = '{DEMO}36'")  # an agent without work can go
+            ref.execute("DELETE FROM core.agents WHERE id = %s", (demo_id("32"),))  # fails at commit (deferred)
+    ref.execute("DELETE FROM core.agents WHERE id = %s", (demo_id("36"),))  # an agent without work can go
 
 
 def test_set_null_and_cascade_rules(ref):
-    ref.execute(f"DELETE FROM core.users WHERE id = '{DEMO}11'")  # alice created the project
-    assert ref.execute(f"SELECT created_by FROM core.projects WHERE id = '{DEMO}21'").fetchone() == (None,)
-    ref.execute(f"DELETE FROM core.plans WHERE id = '{DEMO}51'")  # tasks keep their project, lose the plan
+    ref.execute("DELETE FROM core.users WHERE id = %s", (demo_id("11"),))  # alice created the project
+    assert ref.execute("SELECT created_by FROM core.projects WHERE id = %s", (demo_id("21"),)).fetchone() == (None,)
+    ref.execute("DELETE FROM core.plans WHERE id = %s", (demo_id("51"),))  # tasks keep their project, lose the plan
     assert ref.execute("SELECT count(*), count(plan_id), count(project_id) FROM core.tasks").fetchone() == (8, 0, 8)
-    ref.execute(f"DELETE FROM core.tasks WHERE id = '{DEMO}76'")  # its dependencies go with it
+    ref.execute("DELETE FROM core.tasks WHERE id = %s", (demo_id("76"),))  # its dependencies go with it
     assert ref.execute("SELECT count(*) FROM core.task_dependencies").fetchone()[0] == 0
     with pytest.raises(psycopg.errors.ForeignKeyViolation):  # a task in another project's plan
-        ref.execute(f"INSERT INTO core.projects (id, organization_id, slug, name) VALUES"
-                    f" ('{DEMO}99', '{DEMO}01', 'second', 'Second')")
-        ref.execute(f"INSERT INTO core.plans (id, project_id, title) VALUES ('{DEMO}98', '{DEMO}99', 'P2')")
-        ref.execute(f"INSERT INTO core.tasks (project_id, plan_id, title) VALUES ('{DEMO}21', '{DEMO}98', 'x')")
+        ref.execute("INSERT INTO core.projects (id, organization_id, slug, name) VALUES (%s, %s, 'second', 'S')",
+                    (demo_id("99"), demo_id("01")))
+        ref.execute("INSERT INTO core.plans (id, project_id, title) VALUES (%s, %s, 'P2')", (demo_id("98"), demo_id("99")))
+        ref.execute("INSERT INTO core.tasks (project_id, plan_id, title) VALUES (%s, %s, 'x')",
+                    (demo_id("21"), demo_id("98")))
