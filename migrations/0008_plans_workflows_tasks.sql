@@ -112,6 +112,10 @@ CREATE INDEX idx_tasks_agent_status       ON core.tasks (assigned_agent_id, stat
 CREATE INDEX idx_tasks_creator_agent      ON core.tasks (created_by_agent_id, status, priority DESC)
     WHERE created_by_agent_id IS NOT NULL;                                                                       -- S4
 CREATE INDEX idx_tasks_pending_queue      ON core.tasks (priority DESC, created_at) WHERE status = 'pending';    -- S2/S4
+-- Departure from the map (§2.6): the seeds' dispatch query asks for the next pending task *for an agent type*.
+-- Without agent_type leading an index, it filters its way through the whole queue (measured: 27,776 rows
+-- removed by the filter, 519 ms cold, on 1M tasks); with it, one index probe (0.04 ms). See bench/bench_queries.py.
+CREATE INDEX idx_tasks_pending_by_type    ON core.tasks (agent_type, priority DESC, created_at) WHERE status = 'pending';
 CREATE INDEX idx_tasks_pending_scheduled  ON core.tasks (scheduled_at) WHERE status = 'pending' AND scheduled_at IS NOT NULL;
 CREATE INDEX idx_tasks_failed_recent      ON core.tasks (updated_at DESC) WHERE status = 'failed';             -- S4 fixed
 CREATE INDEX idx_tasks_plan               ON core.tasks (plan_id, status) WHERE plan_id IS NOT NULL;             -- S3
@@ -158,7 +162,9 @@ CREATE TABLE core.task_results (                           -- S4
     updated_at           timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX idx_task_results_task  ON core.task_results (task_id, created_at DESC);
-CREATE INDEX idx_task_results_agent ON core.task_results (agent_id, status, created_at DESC);   -- S4
+-- Departure from the map (§2.6): INCLUDE (execution_time_ms) makes core.agent_status_summary an index-only scan
+-- of task_results (measured on 1,000 agents / 850k results: one organization's summary 1,172 ms -> 13.5 ms).
+CREATE INDEX idx_task_results_agent ON core.task_results (agent_id, status, created_at DESC) INCLUDE (execution_time_ms);   -- S4
 
 CREATE TABLE core.task_messages (                          -- S0 task_messages; S1 task-linked messages
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),

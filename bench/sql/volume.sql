@@ -44,8 +44,9 @@ SELECT ('b4000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid,
        (ARRAY['team_leader','research','codebase_analyzer','frontend','backend','codegen','testing',
               'documentation','archon'])[g % 9 + 1],
        s.status, 1 + g % 10,
-       CASE WHEN s.status = 'pending' THEN NULL
-            ELSE ('b3000000-0000-4000-8000-' || lpad(to_hex(g % current_setting('bench.agents')::int + 1), 12, '0'))::uuid END,
+       CASE WHEN s.status = 'pending' THEN NULL  -- agents by hash, so that no agent owns one status class
+            ELSE ('b3000000-0000-4000-8000-' || lpad(to_hex(abs(hashtext(g::text)) % current_setting('bench.agents')::int + 1),
+                                                     12, '0'))::uuid END,
        CASE WHEN s.status IN ('in_progress', 'completed', 'failed') THEN c.t + interval '1 minute' END,
        CASE WHEN s.status IN ('completed', 'failed') THEN c.t + interval '20 minutes' END,
        c.t, c.t
