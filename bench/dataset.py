@@ -8,9 +8,10 @@ from pathlib import Path
 
 import psycopg
 
-from common import fresh_db
 from schemadb import runner
 from schemadb.config import Settings
+
+from common import fresh_db
 
 SIZES = {"orgs": 10, "projects": 100, "agents": 1000, "tasks": 1_000_000, "messages": 5_000_000, "audit": 2_000_000}
 

@@ -7,9 +7,10 @@ import time
 
 import psycopg
 import pytest
-from conftest import spawn
 
 from schemadb.db import lock_key
+
+from conftest import spawn
 
 KEY = lock_key("migrate:public.schema_migrations")
 

@@ -5,9 +5,10 @@ import json
 
 import psycopg
 import pytest
-from conftest import make_dsn
 
 from schemadb import _localpg
+
+from conftest import make_dsn
 
 
 def tables(db):

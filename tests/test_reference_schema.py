@@ -4,8 +4,9 @@ import json
 
 import psycopg
 import pytest
-from conftest import Cli, make_dsn
 from psycopg import sql
+
+from conftest import Cli, make_dsn
 
 SCHEMAS = ("core", "audit", "config", "metrics", "archive")
 ROLES = ("app_user", "app_readonly", "audit_reader", "metrics_reader")
