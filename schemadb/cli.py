@@ -36,8 +36,8 @@ _COMMON = [
     (("--dir", "directory"), dict(envvar="SCHEMADB_DIR", type=click.Path(file_okay=False, path_type=Path),
                                   help="folder holding migrations/ and rollback/ (default: the bundled "
                                        "reference schema) [env SCHEMADB_DIR]")),
-    (("--table", "history_table"), dict(envvar="SCHEMADB_TABLE", metavar="SCHEMA.TABLE",
-                                        help="history table (default public.schema_migrations) [env SCHEMADB_TABLE]")),
+    (("--history-table", "history_table"), dict(envvar="SCHEMADB_HISTORY_TABLE", metavar="SCHEMA.TABLE",
+                                        help="history table (default public.schema_migrations) [env SCHEMADB_HISTORY_TABLE]")),
     (("--wait",), dict(envvar="SCHEMADB_WAIT", type=float, metavar="SECONDS",
                        help="wait this long for the server to accept connections [env SCHEMADB_WAIT]")),
     (("-q", "--quiet"), dict(envvar="SCHEMADB_QUIET", is_flag=True, default=None, help="print only errors")),
@@ -71,6 +71,25 @@ def _options(specs, with_env: bool):
     return decorate
 
 
+_CRON_LOCKING = [
+    (("--lock-timeout",), _LOCKING[0][1]),
+    (("--lock-wait",), dict(envvar="SCHEMADB_LOCK_WAIT", metavar="DURATION",
+                            help="wait this long for another instance of this command instead of skipping "
+                                 "(default 0) [env SCHEMADB_LOCK_WAIT]")),
+    (("--retries",), _LOCKING[2][1]),
+]
+
+
+def cron_lock_options(f):
+    return _options(_CRON_LOCKING, with_env=True)(f)
+
+
+def cron_wait(ctx_settings: Settings) -> float:
+    """Cron commands skip at once when busy, unless --lock-wait was given."""
+    raw = click.get_current_context().find_root().meta.get(_STATE, {})
+    return ctx_settings.lock_wait if raw.get("lock_wait") is not None else 0.0
+
+
 def common_options(f):
     return _options(_COMMON, with_env=False)(f)
 
@@ -95,7 +114,7 @@ def settings_from(ctx: click.Context) -> Settings:
     if raw.get("retries") is not None:
         changes["retries"] = raw["retries"]
     s = s.with_(**changes)
-    split_table_name(s.history_table)  # fail early on a bad --table
+    split_table_name(s.history_table)  # fail early on a bad --history-table
     return s
 
 
@@ -305,6 +324,115 @@ def seed(s: Settings, out: Printer, demo, reset):
     from . import seed as seed_mod
 
     out.result(seed_mod.seed(s, demo=demo, reset=reset))
+    return 0
+
+
+@cli.group()
+def partitions():
+    """Monthly partitions: ensure, check, list."""
+
+
+@partitions.command("ensure")
+@common_options
+@cron_lock_options
+@click.option("--ahead", type=click.IntRange(0, 120), default=3, show_default=True, help="months after the current one")
+@click.option("--behind", type=click.IntRange(0, 120), default=0, show_default=True,
+              help="months before the current one")
+@click.option("--table", "table", metavar="SCHEMA.TABLE", help="only this table")
+@click.option("--dry-run", is_flag=True, help="print what would be created; change nothing")
+@command
+def partitions_ensure(s: Settings, out: Printer, ahead, behind, table, dry_run):
+    """Create the monthly partitions from --behind to --ahead months (idempotent)."""
+    from . import jobs
+    from . import partitions as parts
+
+    with jobs.cron_session(s, "partitions", cron_wait(s)) as conn:
+        out.result(parts.ensure(conn, s, ahead=ahead, behind=behind, table=table, dry_run=dry_run, emit=out.event))
+    return 0
+
+
+@partitions.command("check")
+@common_options
+@click.option("--min-ahead", type=click.IntRange(0, 120), default=1, show_default=True,
+              help="months after the current one that must exist")
+@click.option("--table", "table", metavar="SCHEMA.TABLE", help="only this table")
+@command
+def partitions_check(s: Settings, out: Printer, min_ahead, table):
+    """Exit 1 when a month's partition is missing or a default partition holds rows."""
+    from . import db
+    from . import partitions as parts
+
+    conn = db.connect(s, "partitions check")
+    try:
+        res = parts.check(conn, min_ahead=min_ahead, table=table)
+    finally:
+        conn.close()
+    out.result(res)
+    return 1 if res.problems else 0
+
+
+@partitions.command("list")
+@common_options
+@click.option("--table", "table", metavar="SCHEMA.TABLE", help="only this table")
+@command
+def partitions_list(s: Settings, out: Printer, table):
+    """Every partition with its bounds, estimated rows and size."""
+    from . import db
+    from . import partitions as parts
+
+    conn = db.connect(s, "partitions list")
+    try:
+        out.result(parts.listing(conn, table=table))
+    finally:
+        conn.close()
+    return 0
+
+
+@cli.command()
+@common_options
+@cron_lock_options
+@click.option("--table", "table", metavar="SCHEMA.TABLE", help="only this table's policy")
+@click.option("--dry-run", is_flag=True, help="print the plan (partitions and row counts); change nothing")
+@click.option("--batch-size", type=click.IntRange(1), envvar="SCHEMADB_BATCH_SIZE",
+              help="rows per transaction for row moves (default: the policy's, 10000) [env SCHEMADB_BATCH_SIZE]")
+@command
+def archive(s: Settings, out: Printer, table, dry_run, batch_size):
+    """Apply the retention policies: archive, delete and purge old rows and partitions."""
+    from . import archive as archive_mod
+    from . import jobs
+
+    with jobs.cron_session(s, "archive", cron_wait(s)) as conn:
+        res = archive_mod.archive(conn, s, table=table, dry_run=dry_run, batch_size=batch_size, emit=out.event)
+    out.result(res)
+    return 1 if res.errors else 0
+
+
+@cli.command("refresh-views")
+@common_options
+@cron_lock_options
+@click.option("--concurrently", is_flag=True, help="REFRESH … CONCURRENTLY where the view has the unique index")
+@command
+def refresh_views(s: Settings, out: Printer, concurrently):
+    """Refresh every materialized view, in dependency order."""
+    from . import jobs
+
+    with jobs.cron_session(s, "refresh-views", cron_wait(s)) as conn:
+        out.result(jobs.refresh_views(conn, s, concurrently, emit=out.event))
+    return 0
+
+
+@cli.command()
+@common_options
+@cron_lock_options
+@click.option("--analyze", is_flag=True, help="ANALYZE (with --vacuum: VACUUM ANALYZE; neither: both)")
+@click.option("--vacuum", is_flag=True, help="VACUUM")
+@command
+def maintenance(s: Settings, out: Printer, analyze, vacuum):
+    """VACUUM and ANALYZE the schema's tables (scheduled maintenance)."""
+    from . import jobs
+
+    with jobs.cron_session(s, "maintenance", cron_wait(s)) as conn:
+        out.result(jobs.maintenance(conn, analyze, vacuum, emit=out.event))
     return 0
 
 

@@ -197,6 +197,36 @@ def failure_from_error(
     return f
 
 
+# --- lock timeouts ------------------------------------------------------------------------------
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before retry `attempt` (1-based): exponential, capped, jittered."""
+    import random
+
+    return min(0.5 * 2 ** (attempt - 1), 10.0) * (0.5 + random.random() / 2)
+
+
+def in_transaction_with_retries(conn: psycopg.Connection, lock_timeout_ms: int, retries: int,
+                                work: Callable[[], object], on_retry: Callable[[int, float, str], None] | None = None):
+    """Run `work()` in a transaction with SET LOCAL lock_timeout; on a lock timeout roll back, wait
+    and retry (up to `retries` times), so that writers are never blocked longer than the timeout."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{lock_timeout_ms}ms")))
+                return work()
+        except psycopg.errors.LockNotAvailable as e:
+            if attempt > retries:
+                raise
+            delay = backoff(attempt)
+            if on_retry:
+                on_retry(attempt, delay, e.diag.message_primary or str(e))
+            time.sleep(delay)
+
+
 # --- advisory lock -----------------------------------------------------------------------------
 
 
@@ -263,6 +293,18 @@ class AdvisoryLock:
                 )
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, 1.0)
+
+    def try_or_wait(self, wait: float) -> dict | None:
+        """For cron commands: None when acquired (waiting up to `wait` seconds), else the holder."""
+        deadline = time.monotonic() + wait
+        delay = 0.05
+        while not self.try_acquire():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return self.holder() or {}
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 1.0)
+        return None
 
     def release(self) -> None:
         if self.held and not self.conn.closed:

@@ -154,6 +154,16 @@ class MigrationError(SchemadbError):
         }
 
 
+class Skipped(SchemadbError):
+    """A cron command found another instance running: nothing to do here, exit 0."""
+
+    exit_code = EXIT_OK
+
+    def __init__(self, message: str, holder: dict | None = None):
+        super().__init__(message)
+        self.holder = holder or {}
+
+
 class Cancelled(SchemadbError):
     """The user declined a confirmation; nothing was changed."""
 

@@ -10,7 +10,6 @@ statement so that the next run resumes at the statement that failed.
 from __future__ import annotations
 
 import hashlib
-import random
 import time
 import uuid
 from collections.abc import Callable
@@ -19,7 +18,14 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from .db import LOCK_NOT_AVAILABLE, failure_from_error, position_to_line_col, run_script, take_notices
+from .db import (
+    LOCK_NOT_AVAILABLE,
+    backoff,
+    failure_from_error,
+    position_to_line_col,
+    run_script,
+    take_notices,
+)
 from .errors import MigrationError, SqlFailure, ValidationError
 from .history import History, Progress, log_values
 from .migrations import SqlFile
@@ -86,10 +92,6 @@ def _digest(texts: list[str]) -> str:
     return h.hexdigest()
 
 
-def _backoff(attempt: int) -> float:
-    return min(0.5 * 2 ** (attempt - 1), 10.0) * (0.5 + random.random() / 2)
-
-
 def run_file(ctx: Context, f: SqlFile, action: str, finish: sql.Composable, transactional: bool,
              display: str, progress: Progress | None = None) -> FileRun:
     """Run `f`; `finish` is the history change (insert or delete) that commits with it."""
@@ -131,7 +133,7 @@ def _run_transactional(ctx: Context, f: SqlFile, action: str, finish: sql.Compos
         _rollback(conn)
         e = result.error
         if e.sqlstate == LOCK_NOT_AVAILABLE and attempt <= ctx.retries:
-            delay = _backoff(attempt)
+            delay = backoff(attempt)
             ctx.emit("retry", version=f.version, name=f.name, attempt=attempt, retries=ctx.retries,
                      delay=round(delay, 2), reason=e.diag.message_primary)
             time.sleep(delay)
@@ -227,7 +229,7 @@ def _run_statements(ctx: Context, f: SqlFile, action: str, finish: sql.Composabl
                 _rollback(conn)
                 e = result.error
                 if e is not None and e.sqlstate == LOCK_NOT_AVAILABLE and attempt <= ctx.retries:
-                    delay = _backoff(attempt)
+                    delay = backoff(attempt)
                     ctx.emit("retry", version=f.version, name=f.name, attempt=attempt, retries=ctx.retries,
                              delay=round(delay, 2), reason=e.diag.message_primary, statement=i + 1)
                     time.sleep(delay)

@@ -83,6 +83,35 @@ class Printer:
             self.line(f"  dropping INVALID index {d['index']} left by an earlier failed run")
         elif kind == "skip_done":
             self.line(f"  statement {d['statement']} already completed (index {d['index']} is valid); skipped")
+        elif kind == "table_done":
+            r = d["report"]
+            if self.tty:
+                click.echo(f"[{d['index']}/{d['total']}] ", nl=False)
+            verb = "would create" if d["dry_run"] else "created"
+            if r.created:
+                moved = f"; {'would move' if d['dry_run'] else 'moved'} {r.moved_rows} row(s) out of the default partition" \
+                    if r.moved_rows else ""
+                self.line(f"{r.table}: {verb} {', '.join(r.created)}{moved}")
+            else:
+                self.line(f"{r.table}: nothing to do ({r.existing} partitions present)")
+        elif kind == "archive_progress":
+            if self.tty:  # one line per table, rewritten in place
+                left = f", ~{d['left']:.0f} s left" if d.get("left") is not None else ""
+                click.echo(f"\r{d['table']}: {d['done']:,}/{d['total']:,} rows ({d['rate']:,.0f} rows/s{left})   ",
+                           nl=False)
+                self._open_line = True
+        elif kind == "policy_done":
+            r = d["report"]
+            if self._open_line:
+                click.echo("")
+                self._open_line = False
+            self.line(self._policy_line(r, d["dry_run"]))
+        elif kind == "job_item":
+            item = d["item"]
+            what = item.get("view") or item.get("table")
+            how = ("concurrently, " if item.get("concurrently") else "") if d["command"] == "refresh-views" \
+                else f"{item['operation']}, "
+            self.line(f"{what}: {how}{item['ms']} ms")
         elif kind == "verify":
             self.line(f"verify {d['version']} {d['name']}: {d['outcome']}")
         else:
@@ -93,7 +122,7 @@ class Printer:
         if self.json:
             click.echo(redact(json.dumps(res.to_json(), default=_default, indent=2), *self.secrets))
             return
-        if self.quiet:
+        if self.quiet and not getattr(res, "changed", False):
             return
         render = getattr(self, f"_render_{type(res).__name__}", None)
         if render is None:
@@ -101,7 +130,20 @@ class Printer:
         else:
             render(res)
 
+    def news(self, text: str) -> None:
+        """A change worth a cron mail: printed even with -q (never with --json)."""
+        if not self.json:
+            self.line(text)
+
     def error(self, err: SchemadbError) -> None:
+        from .errors import Skipped
+
+        if isinstance(err, Skipped):  # not an error: one line on stdout (nothing with -q)
+            if self.json:
+                click.echo(json.dumps({"skipped": err.message, "holder": err.holder}, default=_default))
+            elif not self.quiet:
+                self.line(err.message)
+            return
         self.line(f"schemadb: error: {err.message}", err=True)
         problems = getattr(err, "problems", None) or []
         for p in problems:
@@ -172,6 +214,71 @@ class Printer:
             err = f"  {e['error']}" if e["error"] else ""
             self.line(f"{at}  {e['action']:<8} {e['version']} {e['name'] or ''}  {e['outcome']:<7} {dur:>9}  "
                       f"{e['db_user']} ({e['application_name']}){err}")
+
+    def _render_PartitionsResult(self, r) -> None:
+        if r.command == "ensure":
+            if self.quiet:  # only the news: what was created
+                for t in r.tables:
+                    if t.created:
+                        self.news(f"{t.table}: created {', '.join(t.created)}"
+                                  + (f"; moved {t.moved_rows} row(s) out of the default partition" if t.moved_rows else ""))
+                return
+            span = f"{r.months[0]}..{r.months[-1]}"
+            if r.dry_run:
+                self.line(f"dry run: {r.created} partition(s) would be created for {span}; nothing was changed")
+            elif r.created:
+                self.line(f"created {r.created} partition(s) in {sum(1 for t in r.tables if t.created)} table(s) "
+                          f"for {span}")
+            else:
+                self.line(f"nothing to do: {len(r.tables)} table(s) have every partition for {span}")
+        elif r.command == "check":
+            for p in r.problems:
+                self.line(p)
+            if not r.problems:
+                self.line(f"ok: {len(r.tables)} table(s) have their partitions for {r.months[0]}..{r.months[-1]} "
+                          "and empty default partitions")
+        else:
+            for t in r.tables:
+                flag = "  (next month's partition is missing!)" if t.next_month_missing else ""
+                self.line(f"{t.table}{flag}")
+                for p in t.partitions:
+                    self.line(f"  {p['partition']:<48} {p['bounds']:<80} ~{p['estimated_rows']} rows "
+                              f"{p['bytes'] // 1024} kB")
+
+    @staticmethod
+    def _policy_line(r, dry_run: bool) -> str:
+        if r.error:
+            return f"{r.table}: error: {r.error}"
+        verb_p = ("would archive" if dry_run else "archived") if r.action != "delete" else \
+            ("would drop" if dry_run else "dropped")
+        verb_r = ("would move" if dry_run else "moved") if r.action != "delete" else ("would delete" if dry_run else "deleted")
+        parts = []
+        if r.partitions:
+            parts.append(f"{verb_p} {len(r.partitions)} partition(s) (~{r.partition_rows:,} rows)")
+        rows = r.rows_pending if dry_run else r.rows
+        if rows:
+            parts.append(f"{verb_r} {rows:,} row(s) in batches")
+        if r.purged:
+            parts.append(f"{'would purge' if dry_run else 'purged'} {', '.join(r.purged)}")
+        if not parts:
+            return f"{r.table}: nothing older than {r.cutoff[:10]}"
+        return f"{r.table}: " + "; ".join(parts) + f" ({r.seconds:.1f} s)"
+
+    def _render_ArchiveResult(self, r) -> None:
+        if self.quiet:  # the news only
+            for p in r.policies:
+                if p.changed or p.error:
+                    self.news(self._policy_line(p, r.dry_run))
+            return
+        if r.dry_run:
+            self.line("dry run: nothing was changed")
+        elif not r.changed and not r.errors:
+            self.line("nothing to archive")
+
+    def _render_JobResult(self, r) -> None:
+        if self.quiet:
+            return
+        self.line(f"{r.command}: {len(r.items)} done")
 
     def _render_SeedResult(self, r) -> None:
         for table, n in sorted(r.deleted.items()):

@@ -190,7 +190,7 @@ def test_wrong_password_is_masked(password_server, project):
 def test_bad_option_values_are_usage_errors(run, project):
     cli = run(project("good"))
     assert cli("migrate", "--lock-timeout", "soon").exit_code == 2
-    assert cli("migrate", "--table", "a.b.c").exit_code == 2
+    assert cli("migrate", "--history-table", "a.b.c").exit_code == 2
     assert cli("migrate", "--no-such-option").exit_code == 2
     assert cli("rollback", "--steps", "1", "--all").exit_code == 2
     assert cli("migrate", "--target", "abc").exit_code == 2

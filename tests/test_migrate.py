@@ -98,7 +98,7 @@ def test_database_url_fallback(run, project, dsn):
 
 
 def test_custom_history_table(run, project, db):
-    r = run(project("good"))("migrate", "--table", "ops.migration_history")
+    r = run(project("good"))("migrate", "--history-table", "ops.migration_history")
     assert r.exit_code == 0, r.output
     assert db.execute("SELECT count(*) FROM ops.migration_history").fetchone()[0] == 3
     assert db.execute("SELECT count(*) FROM ops.migration_history_log").fetchone()[0] == 3

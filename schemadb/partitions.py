@@ -1,0 +1,175 @@
+"""`schemadb partitions ensure|check|list`: monthly partitions of every range-partitioned table.
+
+The tables come from the catalogue (sql/queries/partitioned_tables.sql), never from a list. The
+naming and bounds live in one SQL function, core.create_monthly_partition (map §5.6), which also moves
+rows that landed in the default partition into the new month, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from . import clock
+from .config import Settings, split_table_name
+from .db import in_transaction_with_retries
+from .errors import ConfigError, ValidationError
+from .resources import read_sql
+
+CREATE_FUNCTION = "core.create_monthly_partition(regclass,date)"
+
+
+@dataclass
+class TableReport:
+    table: str
+    created: list[str] = field(default_factory=list)
+    moved_rows: int = 0
+    existing: int = 0
+    problems: list[str] = field(default_factory=list)
+    partitions: list[dict] = field(default_factory=list)
+    default_rows: int = 0
+    next_month_missing: bool = False
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class PartitionsResult:
+    command: str  # ensure | check | list
+    now: str
+    months: list[str]
+    tables: list[TableReport]
+    dry_run: bool = False
+
+    @property
+    def created(self) -> int:
+        return sum(len(t.created) for t in self.tables)
+
+    @property
+    def problems(self) -> list[str]:
+        return [p for t in self.tables for p in t.problems]
+
+    @property
+    def changed(self) -> bool:
+        return self.created > 0 and not self.dry_run
+
+    def to_json(self) -> dict:
+        return {"command": f"partitions {self.command}", "now": self.now, "months": self.months,
+                "dry_run": self.dry_run, "created": self.created, "problems": self.problems,
+                "tables": [t.to_json() for t in self.tables]}
+
+
+def parents(conn: psycopg.Connection, table: str | None) -> list[dict]:
+    schema, name = split_table_name(table) if table else (None, None)
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(read_sql("queries", "partitioned_tables.sql"), {"schema": schema, "table": name}).fetchall()
+    if table and not rows:
+        raise ConfigError(f"{table}: not a range-partitioned table of the live schemas")
+    return rows
+
+
+def children(conn: psycopg.Connection, parent: str) -> list[dict]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(read_sql("queries", "partitions_of.sql"), {"parent": parent}).fetchall()
+
+
+def _require_function(conn: psycopg.Connection) -> None:
+    if conn.execute("SELECT to_regprocedure(%s) IS NULL", (CREATE_FUNCTION,)).fetchone()[0]:
+        raise ValidationError(f"{CREATE_FUNCTION} is missing: migrate the reference schema first (schemadb migrate)")
+
+
+def _month_range(month: dt.date) -> tuple[str, str]:
+    nxt = clock.add_months(month, 1)
+    return f"{month.isoformat()} 00:00:00+00", f"{nxt.isoformat()} 00:00:00+00"
+
+
+def _rows_in_default(conn: psycopg.Connection, p: dict, month: dt.date) -> int:
+    if not p["default_partition"]:
+        return 0
+    lo, hi = _month_range(month)
+    q = sql.SQL("SELECT count(*) FROM {d} WHERE {k} >= %s::timestamptz AND {k} < %s::timestamptz").format(
+        d=sql.Identifier(p["default_schema"], p["default_name"]), k=sql.Identifier(p["key_column"]))
+    return conn.execute(q, (lo, hi)).fetchone()[0]
+
+
+def ensure(conn: psycopg.Connection, settings: Settings, ahead: int = 3, behind: int = 0, table: str | None = None,
+           dry_run: bool = False, emit=None) -> PartitionsResult:
+    if ahead < 0 or behind < 0:
+        raise ConfigError("--ahead and --behind must be 0 or more")
+    _require_function(conn)
+    now = clock.now()
+    months = clock.months_around(now, behind, ahead)
+    result = PartitionsResult("ensure", now.isoformat(), [m.isoformat()[:7] for m in months], [], dry_run)
+    tables = parents(conn, table)
+    for i, p in enumerate(tables, 1):
+        report = TableReport(p["parent"])
+        names = {c["name"] for c in children(conn, p["parent"])}
+        for month in months:
+            name = clock.partition_name(p["table_name"], month)
+            if name in names:
+                report.existing += 1
+                continue
+            if dry_run:
+                report.moved_rows += _rows_in_default(conn, p, month)
+                report.created.append(name)
+                continue
+
+            def create(p=p, month=month):
+                moved = _rows_in_default(conn, p, month)
+                conn.execute("SELECT core.create_monthly_partition(%s::regclass, %s)", (p["parent"], month))
+                return moved
+
+            def on_retry(attempt, delay, reason, name=name):
+                if emit:
+                    emit("retry", version=name, name="", attempt=attempt, retries=settings.retries,
+                         delay=round(delay, 2), reason=reason)
+
+            report.moved_rows += in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries,
+                                                             create, on_retry)
+            report.created.append(name)
+        result.tables.append(report)
+        if emit:
+            emit("table_done", index=i, total=len(tables), report=report, dry_run=dry_run)
+    return result
+
+
+def check(conn: psycopg.Connection, min_ahead: int = 1, table: str | None = None) -> PartitionsResult:
+    now = clock.now()
+    months = clock.months_around(now, 0, min_ahead)
+    result = PartitionsResult("check", now.isoformat(), [m.isoformat()[:7] for m in months], [])
+    for p in parents(conn, table):
+        report = TableReport(p["parent"])
+        names = {c["name"] for c in children(conn, p["parent"])}
+        for month in months:
+            if clock.partition_name(p["table_name"], month) not in names:
+                report.problems.append(f"{p['parent']}: no partition for {month:%Y-%m}")
+        if p["default_partition"]:
+            q = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(p["default_schema"], p["default_name"]))
+            report.default_rows = conn.execute(q).fetchone()[0]
+            if report.default_rows:
+                report.problems.append(f"{p['default_partition']}: the default partition holds {report.default_rows} "
+                                       "row(s) (schemadb partitions ensure --behind N moves them)")
+        result.tables.append(report)
+    return result
+
+
+def listing(conn: psycopg.Connection, table: str | None = None) -> PartitionsResult:
+    now = clock.now()
+    nxt = clock.add_months(clock.month_start(now), 1)
+    result = PartitionsResult("list", now.isoformat(), [nxt.isoformat()[:7]], [])
+    for p in parents(conn, table):
+        report = TableReport(p["parent"])
+        for c in children(conn, p["parent"]):
+            report.partitions.append({"partition": c["partition"], "bounds": c["bounds"],
+                                      "estimated_rows": c["estimated_rows"], "bytes": c["bytes"]})
+            if c["is_default"]:
+                report.default_rows = c["estimated_rows"]
+        names = {c["partition"].split(".")[-1] for c in report.partitions}
+        report.next_month_missing = clock.partition_name(p["table_name"], nxt) not in names
+        result.tables.append(report)
+    return result
