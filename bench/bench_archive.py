@@ -15,9 +15,10 @@ import time
 
 import psycopg
 
-from common import fresh_db, schemadb_cmd, table, timed
 from schemadb import archive, runner
 from schemadb.config import Settings
+
+from common import fresh_db, schemadb_cmd, table, timed
 
 ROWS = 1_000_000
 
