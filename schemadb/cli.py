@@ -176,12 +176,14 @@ def cli():
 @lock_options
 @click.option("--target", metavar="VERSION", help="apply pending migrations up to this version")
 @click.option("--dry-run", is_flag=True, help="print what would run; change nothing")
+@click.option("--backup", "backup_dir", metavar="DIR", envvar="SCHEMADB_BACKUP_DIR",
+              help="take a verified backup into DIR before applying anything [env SCHEMADB_BACKUP_DIR]")
 @command
-def migrate(s: Settings, out: Printer, target, dry_run):
+def migrate(s: Settings, out: Printer, target, dry_run, backup_dir):
     """Apply pending migrations in version order."""
     from . import runner
 
-    res = runner.migrate(s, target=target, dry_run=dry_run, emit=out.event)
+    res = runner.migrate(s, target=target, dry_run=dry_run, emit=out.event, backup_dir=backup_dir)
     out.result(res)
     if res.error is not None:
         res.error.reported_in_result = True
@@ -434,6 +436,38 @@ def maintenance(s: Settings, out: Printer, analyze, vacuum):
     with jobs.cron_session(s, "maintenance", cron_wait(s)) as conn:
         out.result(jobs.maintenance(conn, analyze, vacuum, emit=out.event))
     return 0
+
+
+@cli.command()
+@common_options
+@click.option("--out", "out_dir", default="backups", show_default=True, envvar="SCHEMADB_BACKUP_DIR",
+              metavar="DIR", help="folder for the backup files [env SCHEMADB_BACKUP_DIR]")
+@click.option("--keep", type=click.IntRange(1), envvar="SCHEMADB_BACKUP_KEEP",
+              help="keep only the newest N backups of this database in DIR [env SCHEMADB_BACKUP_KEEP]")
+@click.option("--schema-only", is_flag=True, help="the schema without the data")
+@command
+def backup(s: Settings, out: Printer, out_dir, keep, schema_only):
+    """pg_dump (custom format) to a timestamped file, with its .sha256 and a manifest of row counts."""
+    from . import backup as backup_mod
+
+    out.result(backup_mod.backup(s, out_dir, keep=keep, schema_only=schema_only, emit=out.event))
+    return 0
+
+
+@cli.command()
+@common_options
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--clean", is_flag=True, help="drop the database objects before recreating them")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="parallel pg_restore jobs (1: one transaction, all or nothing)")
+@command
+def restore(s: Settings, out: Printer, file, clean, jobs):
+    """Check the sha256, pg_restore into --dsn, then check the schema version and row counts."""
+    from . import backup as backup_mod
+
+    res = backup_mod.restore(s, file, clean=clean, jobs=jobs, emit=out.event)
+    out.result(res)
+    return 1 if res.mismatches else 0
 
 
 def main() -> None:

@@ -112,6 +112,12 @@ class Printer:
             how = ("concurrently, " if item.get("concurrently") else "") if d["command"] == "refresh-views" \
                 else f"{item['operation']}, "
             self.line(f"{what}: {how}{item['ms']} ms")
+        elif kind == "tool_progress":
+            if self.tty:
+                click.echo(f"\r{d['verb']} {d['table']:<60}", nl=False)
+                self._open_line = True
+        elif kind == "backup":
+            self._render_BackupResult(d["result"])
         elif kind == "verify":
             self.line(f"verify {d['version']} {d['name']}: {d['outcome']}")
         else:
@@ -279,6 +285,29 @@ class Printer:
         if self.quiet:
             return
         self.line(f"{r.command}: {len(r.items)} done")
+
+    def _render_BackupResult(self, r) -> None:
+        if self._open_line:
+            click.echo("\r" + " " * 72 + "\r", nl=False)
+            self._open_line = False
+        what = "schema" if r.schema_only else f"{r.tables} tables, {r.rows:,} rows"
+        self.line(f"backup {r.file} ({r.bytes / 1e6:.1f} MB; {what}; version {r.version or 'none'};"
+                  f" sha256 {r.sha256[:12]}…) in {r.seconds:.1f} s")
+        for p in r.pruned:
+            self.line(f"pruned {p}")
+
+    def _render_RestoreResult(self, r) -> None:
+        if self._open_line:
+            click.echo("\r" + " " * 72 + "\r", nl=False)
+            self._open_line = False
+        self.line(f"restored {r.file} into {r.target} in {r.seconds:.1f} s")
+        for m in r.mismatches:
+            self.line(f"MISMATCH {m}")
+        if r.mismatches:
+            self.line(f"check failed: {len(r.mismatches)} mismatch(es)")
+        else:
+            self.line(f"check ok: schema version {r.version or 'none'} and the row counts of {r.tables_checked} "
+                      "tables match the backup")
 
     def _render_SeedResult(self, r) -> None:
         for table, n in sorted(r.deleted.items()):

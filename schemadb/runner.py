@@ -263,7 +263,7 @@ def _refuse(problems: list[Problem], what: str) -> None:
 
 
 def migrate(settings: Settings, target: str | None = None, dry_run: bool = False, emit: Emit = _noop,
-            backup_file: str | None = None) -> RunResult:
+            backup_dir: str | None = None) -> RunResult:
     from .execute import Context, new_run_id, run_file
 
     root = directory_of(settings)
@@ -285,6 +285,13 @@ def migrate(settings: Settings, target: str | None = None, dry_run: bool = False
         result.current_version = max(applied.values(), key=lambda a: a.key).version if applied else None
         if dry_run:
             return result
+        backup_file = None
+        if backup_dir and pending:
+            from .backup import backup
+
+            taken = backup(settings, backup_dir, emit=emit)
+            backup_file = taken.file
+            emit("backup", result=taken)
         ctx = Context(conn, history, new_run_id(), settings.lock_timeout_ms, settings.retries, emit,
                       backup_file=backup_file)
         for m in pending:
