@@ -470,6 +470,20 @@ def restore(s: Settings, out: Printer, file, clean, jobs):
     return 1 if res.mismatches else 0
 
 
+@cli.command()
+@common_options
+@click.option("--max-view-age", default="24h", show_default=True, envvar="SCHEMADB_MAX_VIEW_AGE", metavar="DURATION",
+              help="degraded when a materialized view was refreshed longer ago [env SCHEMADB_MAX_VIEW_AGE]")
+@command
+def health(s: Settings, out: Printer, max_view_age):
+    """Probe: server, latency, schema up to date, partitions, views, Redis. Exit 0/1/2."""
+    from . import health as health_mod
+
+    res = health_mod.health(s, max_view_age_s=parse_duration_ms(max_view_age, "--max-view-age") // 1000)
+    out.result(res)
+    return res.exit_code
+
+
 def main() -> None:
     try:
         cli.main(prog_name="schemadb")

@@ -61,6 +61,7 @@ class History:
             "history": sql.Identifier(schema, table),
             "log": sql.Identifier(schema, f"{table}_log"),
             "log_version_idx": sql.Identifier(f"{table}_log_version_idx"),
+            "refreshes": sql.Identifier(schema, "schemadb_view_refreshes"),
         }
         self.qualified = f"{schema}.{table}"
 

@@ -70,14 +70,24 @@ def dependency_order(views: list[dict]) -> list[dict]:
 def refresh_views(conn: psycopg.Connection, settings: Settings, concurrently: bool, emit=None) -> JobResult:
     with conn.cursor(row_factory=dict_row) as cur:
         views = cur.execute(read_sql("queries", "materialized_views.sql"), {}).fetchall()
+    from .history import History
+
+    history = History(settings)
+    conn.execute(history.q("view_refreshes_create"))
     result = JobResult("refresh-views")
     for v in dependency_order(views):
         conc = concurrently and v["populated"] and v["has_unique_index"]
         stmt = sql.SQL("REFRESH MATERIALIZED VIEW {c}{v}").format(
             c=sql.SQL("CONCURRENTLY " if conc else ""), v=sql.Identifier(v["schema_name"], v["name"]))
         started = time.monotonic()
-        in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries, lambda s=stmt: conn.execute(s))
-        item = {"view": v["view"], "concurrently": conc, "ms": int((time.monotonic() - started) * 1000)}
+        def work(s=stmt, v=v, conc=conc, started=started):
+            conn.execute(s)
+            ms = int((time.monotonic() - started) * 1000)
+            conn.execute(history.q("view_refreshes_upsert", view_name=v["view"], duration_ms=ms, concurrently=conc))
+            return ms
+
+        ms = in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries, work)
+        item = {"view": v["view"], "concurrently": conc, "ms": ms}
         result.items.append(item)
         if emit:
             emit("job_item", command="refresh-views", item=item)

@@ -309,6 +309,11 @@ class Printer:
             self.line(f"check ok: schema version {r.version or 'none'} and the row counts of {r.tables_checked} "
                       "tables match the backup")
 
+    def _render_HealthResult(self, r) -> None:
+        for c in r.checks:
+            self.line(f"{'ok  ' if c['ok'] else 'FAIL'} {c['name']}: {c['detail']}")
+        self.line(r.status)
+
     def _render_SeedResult(self, r) -> None:
         for table, n in sorted(r.deleted.items()):
             self.line(f"deleted {n} row(s) from {table}")
