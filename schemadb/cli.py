@@ -484,6 +484,33 @@ def health(s: Settings, out: Printer, max_view_age):
     return res.exit_code
 
 
+@cli.command()
+@common_options
+@click.option("--memory", envvar="SCHEMADB_SERVER_MEMORY", metavar="SIZE",
+              help="the server's RAM, e.g. 16GB (default: this machine's, when the server is local) "
+                   "[env SCHEMADB_SERVER_MEMORY]")
+@command
+def doctor(s: Settings, out: Printer, memory):
+    """Sizes, unused indexes, bloat, slow statements, and server settings with postgresql.conf lines."""
+    from . import db
+    from . import doctor as doctor_mod
+
+    size = None
+    if memory:
+        import re
+
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?B)\s*", memory.upper())
+        if not m:
+            raise ConfigError(f"--memory {memory!r}: expected a size like 16GB or 512MB")
+        size = int(float(m.group(1)) * {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}[m.group(2)])
+    conn = db.connect(s, "doctor")
+    try:
+        out.result(doctor_mod.doctor(conn, s, memory=size))
+    finally:
+        conn.close()
+    return 0
+
+
 def main() -> None:
     try:
         cli.main(prog_name="schemadb")

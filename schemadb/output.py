@@ -314,6 +314,35 @@ class Printer:
             self.line(f"{'ok  ' if c['ok'] else 'FAIL'} {c['name']}: {c['detail']}")
         self.line(r.status)
 
+    def _render_DoctorResult(self, r) -> None:
+        from .doctor import fmt_bytes
+
+        self.line("largest tables:")
+        for t in r.tables[:10]:
+            parts = f", {t['partitions']} partitions" if t["partitions"] else ""
+            self.line(f"  {t['table_name']:<44} {fmt_bytes(t['total_bytes']):>8} (indexes {fmt_bytes(t['index_bytes'])}{parts})")
+        self.line("unused indexes (never scanned since the statistics were reset):" if r.unused_indexes
+                  else "unused indexes: none")
+        for i in r.unused_indexes:
+            self.line(f"  {i['index_name']:<56} {fmt_bytes(i['bytes']):>8} on {i['table_name']}")
+        self.line("bloat estimate (dead rows):" if r.bloat else "bloat estimate: no table with more than 1000 dead rows")
+        for b in r.bloat:
+            self.line(f"  {b['table_name']:<44} {b['dead_percent']}% dead ({b['n_dead_tup']:,} rows)")
+        if r.slow_statements:
+            self.line("slowest statements (mean):")
+            for q in r.slow_statements:
+                self.line(f"  {q['mean_ms']:>10} ms x{q['calls']:<8} {' '.join(q['query'].split())[:90]}")
+        if r.slow_statements_note:
+            self.line(f"slowest statements: {r.slow_statements_note}")
+        mem = fmt_bytes(r.memory_bytes) if r.memory_bytes else "?"
+        self.line(f"settings (memory {mem}: {r.memory_source}):")
+        for st in r.settings:
+            mark = "ok  " if st["ok"] else "SET "
+            self.line(f"  {mark}{st['name']} = {st['current']} (recommended {st['recommended']}): {st['why']}")
+            if not st["ok"]:
+                for ln in st["line"].splitlines():
+                    self.line(f"       postgresql.conf: {ln}")
+
     def _render_SeedResult(self, r) -> None:
         for table, n in sorted(r.deleted.items()):
             self.line(f"deleted {n} row(s) from {table}")
