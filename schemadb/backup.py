@@ -70,7 +70,9 @@ class RestoreResult:
 def find_tool(name: str, server_major: int) -> str:
     """The client tool for the server's major version when installed, else the one on PATH; refuses a
     pg_dump/pg_restore older than the server (it cannot read a newer server's catalogue)."""
-    candidates = [f"/usr/lib/postgresql/{server_major}/bin/{name}", shutil.which(name)]
+    override = os.environ.get("SCHEMADB_PG_BINDIR")  # a folder of client tools to use instead
+    candidates = ([os.path.join(override, name)] if override else
+                  [f"/usr/lib/postgresql/{server_major}/bin/{name}", shutil.which(name)])
     path = next((c for c in candidates if c and os.access(c, os.X_OK)), None)
     if path is None:
         raise ConfigError(f"{name} not found: install the PostgreSQL client (Debian: postgresql-client-{server_major})")

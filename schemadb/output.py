@@ -118,6 +118,8 @@ class Printer:
                 self._open_line = True
         elif kind == "backup":
             self._render_BackupResult(d["result"])
+        elif kind == "warning":
+            self.line(f"warning: {d['message']}", err=True)
         elif kind == "verify":
             self.line(f"verify {d['version']} {d['name']}: {d['outcome']}")
         else:

@@ -309,8 +309,27 @@ def migrate(settings: Settings, target: str | None = None, dry_run: bool = False
             result.done.append(run)
             result.current_version = m.version
             emit("done", run=run)
+        if result.done:
+            _publish_schema_version(conn, result.current_version, emit)
     result.total_ms = int((time.monotonic() - started) * 1000)
     return result
+
+
+def _publish_schema_version(conn, version: str | None, emit: Emit) -> None:
+    """With SCHEMADB_REDIS_URL set, the new version invalidates every cached entry (schemadb.cache)."""
+    import os
+
+    url = os.environ.get("SCHEMADB_REDIS_URL")
+    if not url:
+        return
+    import redis
+
+    from .cache import namespace_for, publish_schema_version
+
+    try:
+        publish_schema_version(url, namespace_for(conn.info.dbname), version)
+    except redis.RedisError as e:
+        emit("warning", message=f"the cache was not invalidated (Redis: {e}); cached entries expire with their TTL")
 
 
 def _nothing_pending(settings: Settings, sc: Scan, target_key: int | None, root: Path, result: RunResult) -> bool:

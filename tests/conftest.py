@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 from psycopg.conninfo import conninfo_to_dict
 from pytest_postgresql import factories
+from pytest_redis import factories as redis_factories
 
 from schemadb import _localpg
 from schemadb.cli import cli
@@ -80,6 +81,38 @@ reference_postgresql = factories.postgresql("reference_server")
 def make_dsn(dbname: str) -> str:
     auth = SERVER["user"] + (f":{SERVER['password']}" if SERVER["password"] else "")
     return f"postgresql://{auth}@{SERVER['host']}:{SERVER['port']}/{dbname}"
+
+
+# --- Redis: the server answering at SCHEMADB_TEST_REDIS_URL, else a throwaway one -----------------------
+
+REDIS_URL = os.environ.get("SCHEMADB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_EXEC = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+_redis_params = __import__("urllib.parse", fromlist=["urlparse"]).urlparse(REDIS_URL)
+if _redis_answers(REDIS_URL):
+    redis_server = redis_factories.redis_noproc(host=_redis_params.hostname, port=_redis_params.port or 6379)
+else:
+    redis_server = redis_factories.redis_proc(executable=REDIS_EXEC, host="127.0.0.1", port=None)
+redisdb = redis_factories.redisdb("redis_server", dbnum=int((_redis_params.path or "/0").strip("/") or 0))
+# a Redis of the test's own, which the test may stop and start
+own_redis_proc = redis_factories.redis_proc(executable=REDIS_EXEC, host="127.0.0.1", port=None)
+
+
+@pytest.fixture
+def redis_url(redisdb) -> str:
+    """The test Redis (flushed after the test)."""
+    kw = redisdb.connection_pool.connection_kwargs
+    return f"redis://{kw['host']}:{kw['port']}/{kw.get('db', 0)}"
 
 
 @pytest.fixture(autouse=True)

@@ -67,6 +67,7 @@ SELECT 'constraint', format('%s.%I', r.qname, co.conname),
        jsonb_build_object('definition', pg_get_constraintdef(co.oid), 'validated', co.convalidated,
                           'comment', obj_description(co.oid, 'pg_constraint'))
 FROM pg_constraint co JOIN rel r ON r.oid = co.conrelid
+WHERE co.conparentid = 0          -- the per-partition copies derive from their parent constraint
 UNION ALL
 SELECT 'domain constraint', format('%I.%I.%I', ns.nspname, t.typname, co.conname),
        jsonb_build_object('definition', pg_get_constraintdef(co.oid))
