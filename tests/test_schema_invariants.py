@@ -146,3 +146,11 @@ def test_status_transition_trigger_errors_name_the_table(ref):
         assert (e.diag.schema_name, e.diag.table_name) == ("core", "tasks")
     else:
         raise AssertionError("completed -> pending must be refused")
+
+
+def test_every_table_and_view_has_a_comment(ref):
+    missing = ref.execute(
+        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname IN ('core', 'audit', 'config', 'metrics', 'archive') AND c.relkind IN ('r', 'p', 'v', 'm')"
+        " AND NOT c.relispartition AND obj_description(c.oid, 'pg_class') IS NULL").fetchall()
+    assert missing == []
