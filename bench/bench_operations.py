@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from schemadb.backup import libpq_target
 from schemadb.cache import Cache
@@ -24,6 +25,7 @@ from schemadb.db import create_pool
 from common import median, schemadb_cmd, table, timed
 from dataset import loaded
 
+USES_DATASET = True
 REDIS_URL = os.environ.get("SCHEMADB_BENCH_REDIS_URL", os.environ.get("SCHEMADB_TEST_REDIS_URL",
                                                                        "redis://127.0.0.1:6379/0"))
 ORG = "b0000000-0000-4000-8000-000000000003"
@@ -72,15 +74,13 @@ def run(server_dsn: str, dsn: str | None = None) -> None:
                 timed(schemadb_cmd("backup", "--out", str(tmp / "ours"), "-q"), {"SCHEMADB_DSN": dsn})
                 our_dump.append(time.perf_counter() - t)
             our_file = sorted((tmp / "ours").glob("*.dump"))[-1]
-            with psycopg.connect(dsn, autocommit=True) as c:
-                server = c.info
             for i in range(2):
                 for kind in ("plain", "ours"):
                     name = f"bench_restore_{kind}_{i}"
                     with psycopg.connect(dsn, autocommit=True) as c:
                         c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
                         c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-                    target_dsn = f"postgresql://{server.user}@{server.host}:{server.port}/{name}"
+                    target_dsn = make_conninfo(dsn, dbname=name)
                     try:
                         if kind == "plain":
                             plain_restore.append(timed(["pg_restore", "--single-transaction", "--exit-on-error",

@@ -15,6 +15,7 @@ import psycopg
 from common import table
 from dataset import SIZES, loaded
 
+USES_DATASET = True
 AGENT_TYPES = ["team_leader", "research", "codebase_analyzer", "frontend", "backend", "codegen", "testing",
                "documentation", "archon"]
 

@@ -30,12 +30,25 @@ def server_dsn() -> str:
 
 
 def main(argv: list[str]) -> int:
+    import contextlib
+
     dsn = server_dsn()
     names = argv or sorted(p.stem for p in HERE.glob("bench_*.py"))
-    for name in names:
-        mod = importlib.import_module(name if name.startswith("bench_") else f"bench_{name}")
-        print(f"\n## {mod.__doc__.strip().splitlines()[0]}\n")
-        mod.run(dsn)
+    mods = [importlib.import_module(n if n.startswith("bench_") else f"bench_{n}") for n in names]
+    # the benchmarks that use the large data set share one load (SCHEMADB_BENCH_DATA_DSN: already loaded)
+    shared = [m for m in mods if getattr(m, "USES_DATASET", False)]
+    with contextlib.ExitStack() as stack:
+        data_dsn = os.environ.get("SCHEMADB_BENCH_DATA_DSN")
+        if shared and not data_dsn:
+            from dataset import loaded
+
+            data_dsn = stack.enter_context(loaded(dsn))
+        for mod in mods:
+            print(f"\n## {mod.__doc__.strip().splitlines()[0]}\n")
+            if mod in shared:
+                mod.run(dsn, dsn=data_dsn)
+            else:
+                mod.run(dsn)
     return 0
 
 
