@@ -134,7 +134,9 @@ class Cache:
     def agent_status_summary(self, org_id) -> list[dict]:
         def load():
             with tenant(self.pool, org_id=org_id, role=self.role) as conn, conn.cursor(row_factory=dict_row) as cur:
-                return cur.execute("SELECT * FROM core.agent_status_summary ORDER BY handle").fetchall()
+                # filtered explicitly as well: RLS does not apply to an owner or BYPASSRLS login
+                return cur.execute("SELECT * FROM core.agent_status_summary WHERE organization_id = %s"
+                                   " ORDER BY handle", (org_id,)).fetchall()
         return self.read_through("agent_status_summary", (org_id,), load)
 
     def project_task_stats(self, org_id, user_id) -> list[dict]:

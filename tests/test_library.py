@@ -65,6 +65,13 @@ def test_cache_reads_through_and_invalidates(pool, ref, redis_url):
     assert cache.project_task_stats(A + "01", A + "11")[0]["total_tasks"] == 8
 
 
+def test_cache_filters_by_organization_even_for_a_login_that_bypasses_rls(pool, ref, redis_url):
+    load_second_tenant(ref)
+    cache = Cache(pool, redis_url=redis_url, version_ttl=0)  # no role: the owner login, RLS bypassed
+    rows = cache.agent_status_summary(A + "01")
+    assert len(rows) == 9 and {r["organization_id"] for r in rows} == {A + "01"}
+
+
 def test_migrate_invalidates_every_cached_entry(pool, ref, ref_dsn, redis_url, tmp_path):
     cache = Cache(pool, redis_url=redis_url, version_ttl=0, role="app_user")
     cache.agent_status_summary(A + "01")
