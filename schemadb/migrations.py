@@ -7,6 +7,7 @@ A first line `-- schemadb:no-transaction` runs the file statement by statement o
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,9 +110,10 @@ def _load_dir(folder: Path, problems: list[Problem], unusable: set[int]) -> dict
     files: dict[int, SqlFile] = {}
     if not folder.is_dir():
         return files
-    for path in sorted(folder.iterdir()):
-        if _IGNORED.match(path.name) or path.is_dir():
-            continue
+    # os.scandir and plain string sorting: this runs on every command, over every file
+    names = sorted(e.name for e in os.scandir(folder) if not _IGNORED.match(e.name) and not e.is_dir())
+    for name in names:
+        path = folder / name
         f = load_file(path, problems)
         if f is None:
             m = NAME_RE.match(path.name)
