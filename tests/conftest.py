@@ -109,10 +109,9 @@ own_redis_proc = redis_factories.redis_proc(executable=REDIS_EXEC, host="127.0.0
 
 
 @pytest.fixture
-def redis_url(redisdb) -> str:
-    """The test Redis (flushed after the test)."""
-    kw = redisdb.connection_pool.connection_kwargs
-    return f"redis://{kw['host']}:{kw['port']}/{kw.get('db', 0)}"
+def redis_url(redis_server, redisdb) -> str:
+    """The test Redis over TCP (redisdb flushes it after the test)."""
+    return f"redis://{redis_server.host}:{redis_server.port}/{redisdb.connection_pool.connection_kwargs.get('db', 0)}"
 
 
 @pytest.fixture(autouse=True)
