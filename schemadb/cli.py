@@ -364,11 +364,8 @@ def partitions_check(s: Settings, out: Printer, min_ahead, table):
     from . import db
     from . import partitions as parts
 
-    conn = db.connect(s, "partitions check")
-    try:
+    with db.connect(s, "partitions check") as conn:
         res = parts.check(conn, min_ahead=min_ahead, table=table)
-    finally:
-        conn.close()
     out.result(res)
     return 1 if res.problems else 0
 
@@ -382,11 +379,8 @@ def partitions_list(s: Settings, out: Printer, table):
     from . import db
     from . import partitions as parts
 
-    conn = db.connect(s, "partitions list")
-    try:
+    with db.connect(s, "partitions list") as conn:
         out.result(parts.listing(conn, table=table))
-    finally:
-        conn.close()
     return 0
 
 
@@ -503,11 +497,8 @@ def doctor(s: Settings, out: Printer, memory):
         if not m:
             raise ConfigError(f"--memory {memory!r}: expected a size like 16GB or 512MB")
         size = int(float(m.group(1)) * {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}[m.group(2)])
-    conn = db.connect(s, "doctor")
-    try:
+    with db.connect(s, "doctor") as conn:
         out.result(doctor_mod.doctor(conn, s, memory=size))
-    finally:
-        conn.close()
     return 0
 
 

@@ -78,7 +78,8 @@ def load_file(path: Path, problems: list[Problem]) -> SqlFile | None:
             )
         )
         return None
-    data = path.read_bytes()
+    with open(os.fspath(path), "rb") as fh:  # plain open: this runs for every file on every command
+        data = fh.read()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -111,9 +112,9 @@ def _load_dir(folder: Path, problems: list[Problem], unusable: set[int]) -> dict
     if not folder.is_dir():
         return files
     # os.scandir and plain string sorting: this runs on every command, over every file
-    names = sorted(e.name for e in os.scandir(folder) if not _IGNORED.match(e.name) and not e.is_dir())
-    for name in names:
-        path = folder / name
+    entries = sorted((e.name, e.path) for e in os.scandir(folder) if not _IGNORED.match(e.name) and not e.is_dir())
+    for _name, entry_path in entries:
+        path = Path(entry_path)
         f = load_file(path, problems)
         if f is None:
             m = NAME_RE.match(path.name)
