@@ -264,8 +264,6 @@ def _refuse(problems: list[Problem], what: str) -> None:
 
 def migrate(settings: Settings, target: str | None = None, dry_run: bool = False, emit: Emit = _noop,
             backup_dir: str | None = None) -> RunResult:
-    from .execute import Context, new_run_id, run_file
-
     root = directory_of(settings)
     sc = scan(root)
     _refuse(sc.problems, "migrate")
@@ -275,6 +273,8 @@ def migrate(settings: Settings, target: str | None = None, dry_run: bool = False
     if not dry_run and _nothing_pending(settings, sc, target_key, root, result):
         result.total_ms = int((time.monotonic() - started) * 1000)
         return result
+    from .execute import Context, new_run_id, run_file  # only when there may be work to do
+
     with session(settings, "migrate", lock=not dry_run, emit=emit) as (conn, history):
         applied = history.applied(conn)
         progress = history.progress(conn)
@@ -347,7 +347,7 @@ def _nothing_pending(settings: Settings, sc: Scan, target_key: int | None, root:
 
 
 def _duration_expr(transactional: bool):
-    from .execute import _SERVER_DURATION
+    from .execute import _SERVER_DURATION  # noqa: I001
 
     # In a no-transaction file the history row is written last, in its own statement; the log row
     # carries the real duration.
