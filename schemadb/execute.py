@@ -13,6 +13,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -110,7 +111,10 @@ def _run_transactional(ctx: Context, f: SqlFile, action: str, finish: sql.Compos
                           outcome="ok", duration_ms=_SERVER_DURATION, transactional=True,
                           backup_file=ctx.backup_file)),
     )
-    suffix = sql.SQL("\n;\n{finish};\n{log};\nCOMMIT;").format(finish=finish, log=log).as_string(conn)
+    # The bookkeeping runs as the runner's login whatever SET ROLE the file did; after the file, the session
+    # is reset (RESET ALL does not cover ROLE), so each file starts from the connection's own settings.
+    suffix = sql.SQL("\n;\nSET LOCAL ROLE NONE;\n{finish};\n{log};\nCOMMIT;\nRESET ALL;\nRESET ROLE;").format(
+        finish=finish, log=log).as_string(conn)
     message = prefix_text + f.text + suffix
     attempt = 0
     while True:
@@ -171,16 +175,26 @@ def _log_failure(ctx: Context, f: SqlFile, action: str, transactional: bool, ela
                  failure: SqlFailure, log_id: int | None = None, done: int | None = None,
                  done_checksum: str | None = None) -> None:
     try:
-        if log_id is None:
-            ctx.history.log(ctx.conn, run_id=ctx.run_id, action=action, version=f.version, name=f.name,
-                            checksum=f.checksum, outcome="failed", duration_ms=elapsed,
-                            transactional=transactional, error=failure.one_line(), backup_file=ctx.backup_file)
-        else:
-            ctx.conn.execute(ctx.history.q("log_update", id=log_id, outcome="failed", duration_ms=elapsed,
-                                           statements_done=done, done_checksum=done_checksum,
-                                           error=failure.one_line()))
+        with as_runner(ctx.conn):
+            if log_id is None:
+                ctx.history.log(ctx.conn, run_id=ctx.run_id, action=action, version=f.version, name=f.name,
+                                checksum=f.checksum, outcome="failed", duration_ms=elapsed,
+                                transactional=transactional, error=failure.one_line(), backup_file=ctx.backup_file)
+            else:
+                ctx.conn.execute(ctx.history.q("log_update", id=log_id, outcome="failed", duration_ms=elapsed,
+                                               statements_done=done, done_checksum=done_checksum,
+                                               error=failure.one_line()))
     except psycopg.Error:
         pass  # the failure itself is what the user needs to see
+
+
+@contextmanager
+def as_runner(conn: psycopg.Connection):
+    """A transaction for schemadb's own bookkeeping, as the login that runs schemadb, whatever SET ROLE a
+    no-transaction file did (SET LOCAL: the file's role is back after it)."""
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE NONE")
+        yield
 
 
 def _run_statements(ctx: Context, f: SqlFile, action: str, finish: sql.Composable, display: str,
@@ -199,10 +213,11 @@ def _run_statements(ctx: Context, f: SqlFile, action: str, finish: sql.Composabl
         resume = n
         ctx.emit("resume", version=f.version, name=f.name, statement=n + 1, total=len(texts))
     started = time.monotonic()
-    log_id = ctx.history.log(conn, run_id=ctx.run_id, action=action, version=f.version, name=f.name,
-                             checksum=f.checksum, outcome="running", transactional=False,
-                             statements_done=resume, statements_total=len(texts),
-                             done_checksum=_digest(texts[:resume]), backup_file=ctx.backup_file)
+    with as_runner(conn):
+        log_id = ctx.history.log(conn, run_id=ctx.run_id, action=action, version=f.version, name=f.name,
+                                 checksum=f.checksum, outcome="running", transactional=False,
+                                 statements_done=resume, statements_total=len(texts),
+                                 done_checksum=_digest(texts[:resume]), backup_file=ctx.backup_file)
     conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{ctx.lock_timeout_ms}ms")))
     attempts_total = 1
     try:
@@ -250,20 +265,23 @@ def _run_statements(ctx: Context, f: SqlFile, action: str, finish: sql.Composabl
             attempts_total = max(attempts_total, attempt)
             _record_progress(ctx, log_id, i + 1, texts)
         elapsed = int((time.monotonic() - started) * 1000)
-        with conn.transaction():
+        with as_runner(conn):
             conn.execute(finish)
             conn.execute(ctx.history.q("log_update", id=log_id, outcome="ok", duration_ms=elapsed,
                                        statements_done=len(texts), done_checksum=_digest(texts), error=None))
     finally:
         if not conn.closed:
-            conn.execute("RESET lock_timeout")
+            _rollback(conn)
+            conn.execute("RESET ALL")
+            conn.execute("RESET ROLE")
     return FileRun(f.version, f.name, action, elapsed, False, attempts_total,
                    resumed_at=resume + 1 if progress else None, notices=take_notices())
 
 
 def _record_progress(ctx: Context, log_id: int, done: int, texts: list[str]) -> None:
-    ctx.conn.execute(ctx.history.q("log_update", id=log_id, outcome="running", duration_ms=None,
-                                   statements_done=done, done_checksum=_digest(texts[:done]), error=None))
+    with as_runner(ctx.conn):
+        ctx.conn.execute(ctx.history.q("log_update", id=log_id, outcome="running", duration_ms=None,
+                                       statements_done=done, done_checksum=_digest(texts[:done]), error=None))
 
 
 def _concurrent_index(stmt: str) -> str | None:

@@ -132,3 +132,28 @@ def test_log_command(run, project):
     r = cli("log", "--json")
     entries = json.loads(r.stdout)["entries"]
     assert [(e["action"], e["version"]) for e in entries[:2]] == [("rollback", "0003"), ("apply", "0003")]
+
+
+def test_each_file_starts_from_the_connection_settings(run, tmp_path, db):
+    """A plain SET (or SET ROLE) in one file must not change how the next file runs."""
+    d = tmp_path / "isolation"
+    for folder in ("migrations", "rollback"):
+        (d / folder).mkdir(parents=True)
+    db.execute("CREATE SCHEMA elsewhere")
+    (d / "migrations/0001_set_path.sql").write_text("SET search_path = elsewhere;\nSET ROLE pg_read_all_data;\n"
+                                                     "SELECT 1;\n")
+    (d / "rollback/0001_set_path.sql").write_text("SELECT 1;\n")
+    (d / "migrations/0002_unqualified.sql").write_text("CREATE TABLE plain_table (id int);\n")
+    (d / "rollback/0002_unqualified.sql").write_text("DROP TABLE plain_table;\n")
+    (d / "migrations/0003_no_tx.sql").write_text("-- schemadb:no-transaction\nSET search_path = elsewhere;\n"
+                                                 "SELECT 1;\n")
+    (d / "rollback/0003_no_tx.sql").write_text("SELECT 1;\n")
+    (d / "migrations/0004_unqualified_again.sql").write_text("CREATE TABLE plain_table_2 (id int);\n")
+    (d / "rollback/0004_unqualified_again.sql").write_text("DROP TABLE plain_table_2;\n")
+    r = run(d)("migrate")
+    assert r.exit_code == 0, r.output
+    where = dict(db.execute("SELECT tablename, schemaname FROM pg_tables WHERE tablename LIKE 'plain_table%'"
+                            ).fetchall())
+    assert where == {"plain_table": "public", "plain_table_2": "public"}
+    owner = db.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'plain_table'").fetchone()[0]
+    assert owner == "postgres"
