@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -72,16 +73,27 @@ class ArchiveResult:
                 "policies": [p.to_json() for p in self.policies]}
 
 
-def _ident(qualified: str) -> sql.Identifier:
-    """'schema.table' as written by format('%I.%I') or _regclass -> an Identifier."""
-    schema, _, table = qualified.partition(".")
-    return sql.Identifier(schema.strip('"'), table.strip('"'))
+class Rel(NamedTuple):
+    """A relation as (schema, name): an Identifier for SQL, a quoted name for ::regclass parameters."""
+
+    schema: str
+    name: str
+
+    @property
+    def ident(self) -> sql.Identifier:
+        return sql.Identifier(self.schema, self.name)
+
+    @property
+    def reg(self) -> str:
+        return self.ident.as_string(None)
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}"
 
 
-def _regclass(conn: psycopg.Connection, schema: str, table: str) -> str | None:
-    """The quoted name of schema.table when it exists (usable as a ::regclass parameter)."""
-    name = sql.Identifier(schema, table).as_string(conn)
-    return name if conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0] else None
+def _existing(conn: psycopg.Connection, schema: str, table: str) -> Rel | None:
+    rel = Rel(schema, table)
+    return rel if conn.execute("SELECT to_regclass(%s) IS NOT NULL", (rel.reg,)).fetchone()[0] else None
 
 
 def _rows(conn, query: str, **params) -> list[dict]:
@@ -129,26 +141,27 @@ def _record(conn: psycopg.Connection, policy_id, report: PolicyReport) -> None:
 
 def _apply(conn, settings: Settings, p: dict, now: dt.datetime, report: PolicyReport, dry_run: bool,
            batch_size: int, emit) -> None:
-    src = _regclass(conn, p["schema_name"], p["table_name"])
+    src = _existing(conn, p["schema_name"], p["table_name"])
     if src is None:
         raise PolicyError("the table does not exist; policy skipped")
     dst = None
     if p["archive_enabled"]:
-        dst = _regclass(conn, "archive", p["table_name"])
+        dst = _existing(conn, "archive", p["table_name"])
         if dst is None:
             raise PolicyError(f"archive.{p['table_name']} does not exist")
         _check_columns(conn, src, dst)
     cutoff = now - dt.timedelta(days=p["retention_days"])
-    kind, key, default = conn.execute(
+    kind, key, default_schema, default_name = conn.execute(
         "SELECT c.relkind::text, (SELECT a.attname FROM pg_partitioned_table pt JOIN pg_attribute a"
         " ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0] WHERE pt.partrelid = c.oid),"
-        " (SELECT format('%%I.%%I', n.nspname, d.relname) FROM pg_partitioned_table pt JOIN pg_class d"
-        "  ON d.oid = pt.partdefid JOIN pg_namespace n ON n.oid = d.relnamespace WHERE pt.partrelid = c.oid)"
-        " FROM pg_class c WHERE c.oid = %s::regclass", (src,)).fetchone()
+        " n.nspname, d.relname"
+        " FROM pg_class c LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid"
+        " LEFT JOIN pg_class d ON d.oid = pt.partdefid LEFT JOIN pg_namespace n ON n.oid = d.relnamespace"
+        " WHERE c.oid = %s::regclass", (src.reg,)).fetchone()
     by_partition = kind == "p" and key == p["time_column"]
     if by_partition:
         _move_partitions(conn, settings, src, dst, p, cutoff, report, dry_run)
-        target = default
+        target = Rel(default_schema, default_name) if default_name else None
     else:
         target = src
     if target is not None:
@@ -158,9 +171,9 @@ def _apply(conn, settings: Settings, p: dict, now: dt.datetime, report: PolicyRe
                batch_size)
 
 
-def _check_columns(conn, src: str, dst: str) -> None:
-    a = [(c["name"], c["type"]) for c in _rows(conn, "table_columns.sql", table=src)]
-    b = [(c["name"], c["type"]) for c in _rows(conn, "table_columns.sql", table=dst)]
+def _check_columns(conn, src: Rel, dst: Rel) -> None:
+    a = [(c["name"], c["type"]) for c in _rows(conn, "table_columns.sql", table=src.reg)]
+    b = [(c["name"], c["type"]) for c in _rows(conn, "table_columns.sql", table=dst.reg)]
     if a != b:
         raise PolicyError(f"the columns of {src} and {dst} differ (a migration changed one and not the other); "
                           "nothing was moved")
@@ -174,21 +187,21 @@ def _retry_note(settings, emit, what):
     return on_retry
 
 
-def _move_partitions(conn, settings, src: str, dst: str | None, p: dict, cutoff, report: PolicyReport,
+def _move_partitions(conn, settings, src: Rel, dst: Rel | None, p: dict, cutoff, report: PolicyReport,
                      dry_run: bool) -> None:
-    src_id = _ident(src)
-    for part in _rows(conn, "expired_partitions.sql", parent=src, cutoff=cutoff):
+    src_id = src.ident
+    for part in _rows(conn, "expired_partitions.sql", parent=src.reg, cutoff=cutoff):
         part_id = sql.Identifier(part["schema_name"], part["name"])
         label = f"{part['schema_name']}.{part['name']}"
         if dry_run:
             report.partitions.append(label)
             report.partition_rows += part["estimated_rows"]
             continue
-        if dst is not None and _regclass(conn, "archive", part["name"]) is not None:
+        if dst is not None and _existing(conn, "archive", part["name"]) is not None:
             raise PolicyError(f"archive.{part['name']} already exists; {label} left in place")
 
         def work(part=part, part_id=part_id):
-            for fk in _rows(conn, "referencing_fks.sql", parent=src):
+            for fk in _rows(conn, "referencing_fks.sql", parent=src.reg):
                 if fk["on_delete"] != "c":
                     raise PolicyError(f"{fk['referencing']} references {src} without ON DELETE CASCADE; "
                                       f"{part['name']} cannot be detached")
@@ -205,7 +218,7 @@ def _move_partitions(conn, settings, src: str, dst: str | None, p: dict, cutoff,
                 conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(part_id, sql.Identifier(conname)))
             conn.execute(sql.SQL("ALTER TABLE {} SET SCHEMA archive").format(part_id))
             conn.execute(sql.SQL("ALTER TABLE {dst} ATTACH PARTITION {part} FOR VALUES FROM ({lo}) TO ({hi})").format(
-                dst=_ident(dst), part=sql.Identifier("archive", part["name"]),
+                dst=dst.ident, part=sql.Identifier("archive", part["name"]),
                 lo=sql.Literal(part["lower_bound"].isoformat()), hi=sql.Literal(part["upper_bound"].isoformat())))
 
         in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries, work,
@@ -214,9 +227,9 @@ def _move_partitions(conn, settings, src: str, dst: str | None, p: dict, cutoff,
         report.partition_rows += part["estimated_rows"]
 
 
-def _move_rows(conn, settings, target: str, dst: str | None, p: dict, cutoff, report: PolicyReport, dry_run: bool,
+def _move_rows(conn, settings, target: Rel, dst: Rel | None, p: dict, cutoff, report: PolicyReport, dry_run: bool,
                batch_size: int, emit) -> None:
-    target_id, tcol = _ident(target), sql.Identifier(p["time_column"])
+    target_id, tcol = target.ident, sql.Identifier(p["time_column"])
     total = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE {} < %s").format(target_id, tcol),
                          (cutoff,)).fetchone()[0]
     if dry_run:
@@ -228,18 +241,18 @@ def _move_rows(conn, settings, target: str, dst: str | None, p: dict, cutoff, re
     if dst is None:
         stmt = sql.SQL("DELETE FROM {t} WHERE {pick}").format(t=target_id, pick=pick)
     else:
-        if conn.execute("SELECT relkind = 'p' FROM pg_class WHERE oid = %s::regclass", (dst,)).fetchone()[0]:
+        if conn.execute("SELECT relkind = 'p' FROM pg_class WHERE oid = %s::regclass", (dst.reg,)).fetchone()[0]:
             months = conn.execute(
                 sql.SQL("SELECT DISTINCT date_trunc('month', {c} AT TIME ZONE 'UTC')::date FROM {t} WHERE {c} < %s")
                 .format(c=tcol, t=target_id), (cutoff,)).fetchall()
             for (month,) in months:
                 in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries, lambda m=month: conn.execute(
-                    "SELECT core.create_monthly_partition(%s::regclass, %s)", (dst, m)))
-        cols = sql.SQL(", ").join(sql.Identifier(c["name"]) for c in _rows(conn, "table_columns.sql", table=dst)
+                    "SELECT core.create_monthly_partition(%s::regclass, %s)", (dst.reg, m)))
+        cols = sql.SQL(", ").join(sql.Identifier(c["name"]) for c in _rows(conn, "table_columns.sql", table=dst.reg)
                                   if not c["generated"])
         stmt = sql.SQL("WITH moved AS (DELETE FROM {t} WHERE {pick} RETURNING {cols}) "
                        "INSERT INTO {dst} ({cols}) SELECT {cols} FROM moved").format(
-            t=target_id, pick=pick, cols=cols, dst=_ident(dst))
+            t=target_id, pick=pick, cols=cols, dst=dst.ident)
     started = time.monotonic()
     while True:
         n = in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries,
@@ -255,10 +268,10 @@ def _move_rows(conn, settings, target: str, dst: str | None, p: dict, cutoff, re
             break
 
 
-def _purge(conn, settings, dst: str, p: dict, cutoff, report: PolicyReport, dry_run: bool, batch_size: int) -> None:
-    partitioned = conn.execute("SELECT relkind = 'p' FROM pg_class WHERE oid = %s::regclass", (dst,)).fetchone()[0]
+def _purge(conn, settings, dst: Rel, p: dict, cutoff, report: PolicyReport, dry_run: bool, batch_size: int) -> None:
+    partitioned = conn.execute("SELECT relkind = 'p' FROM pg_class WHERE oid = %s::regclass", (dst.reg,)).fetchone()[0]
     if partitioned:
-        for part in _rows(conn, "expired_partitions.sql", parent=dst, cutoff=cutoff):
+        for part in _rows(conn, "expired_partitions.sql", parent=dst.reg, cutoff=cutoff):
             label = f"{part['schema_name']}.{part['name']}"
             if not dry_run:
                 in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries, lambda part=part: conn.execute(
@@ -266,7 +279,7 @@ def _purge(conn, settings, dst: str, p: dict, cutoff, report: PolicyReport, dry_
             report.purged.append(label)
         return
     stmt = sql.SQL("DELETE FROM {t} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {t} WHERE {c} < %s LIMIT %s))").format(
-        t=_ident(dst), c=sql.Identifier(p["time_column"]))
+        t=dst.ident, c=sql.Identifier(p["time_column"]))
     while not dry_run:
         n = in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries,
                                         lambda: conn.execute(stmt, (cutoff, batch_size)).rowcount)
