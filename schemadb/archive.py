@@ -22,10 +22,9 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from . import clock
+from . import clock, locks
 from .config import Settings, split_table_name
-from .db import in_transaction_with_retries
-from .errors import ConfigError, ValidationError
+from .errors import ConfigError, LockRetryExhausted, ValidationError
 from .resources import read_sql
 
 
@@ -113,25 +112,35 @@ def archive(conn: psycopg.Connection, settings: Settings, table: str | None = No
         raise ConfigError(f"{table}: no active retention policy")
     now = clock.now()
     result = ArchiveResult(now.isoformat(), dry_run)
-    for p in policies:
-        report = PolicyReport(f"{p['schema_name']}.{p['table_name']}",
-                              "delete" if not p["archive_enabled"] else
-                              ("archive+purge" if p["delete_enabled"] else "archive"),
-                              (now - dt.timedelta(days=p["retention_days"])).isoformat())
-        started = time.monotonic()
-        try:
-            _apply(conn, settings, p, now, report, dry_run, batch_size or p["batch_size"], emit)
-        except (PolicyError, psycopg.Error) as e:
-            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                conn.execute("ROLLBACK")
-            report.error = " ".join(str(e).split())
-        report.seconds = round(time.monotonic() - started, 3)
-        if not dry_run:
-            _record(conn, p["id"], report)
-        result.policies.append(report)
-        if emit:
-            emit("policy_done", report=report, dry_run=dry_run)
+    retry = locks.from_settings(settings, emit, command="archive")
+    try:
+        for p in policies:
+            _policy(conn, p, now, result, retry, dry_run, batch_size, emit)
+    finally:
+        retry.close()
     return result
+
+
+def _policy(conn, p: dict, now, result: ArchiveResult, retry, dry_run: bool,
+            batch_size: int | None, emit) -> None:
+    """One retention policy: its report, and its outcome recorded on the policy row."""
+    report = PolicyReport(f"{p['schema_name']}.{p['table_name']}",
+                          "delete" if not p["archive_enabled"] else
+                          ("archive+purge" if p["delete_enabled"] else "archive"),
+                          (now - dt.timedelta(days=p["retention_days"])).isoformat())
+    started = time.monotonic()
+    try:
+        _apply(conn, retry, p, now, report, dry_run, batch_size or p["batch_size"], emit)
+    except (PolicyError, psycopg.Error, LockRetryExhausted) as e:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+        report.error = " ".join(str(e).split())
+    report.seconds = round(time.monotonic() - started, 3)
+    if not dry_run:
+        _record(conn, p["id"], report)
+    result.policies.append(report)
+    if emit:
+        emit("policy_done", report=report, dry_run=dry_run)
 
 
 def _record(conn: psycopg.Connection, policy_id, report: PolicyReport) -> None:
@@ -139,7 +148,7 @@ def _record(conn: psycopg.Connection, policy_id, report: PolicyReport) -> None:
                  " WHERE id = %s", (report.rows + report.partition_rows, report.error, policy_id))
 
 
-def _apply(conn, settings: Settings, p: dict, now: dt.datetime, report: PolicyReport, dry_run: bool,
+def _apply(conn, retry, p: dict, now: dt.datetime, report: PolicyReport, dry_run: bool,
            batch_size: int, emit) -> None:
     src = _existing(conn, p["schema_name"], p["table_name"])
     if src is None:
@@ -160,14 +169,14 @@ def _apply(conn, settings: Settings, p: dict, now: dt.datetime, report: PolicyRe
         " WHERE c.oid = %s::regclass", (src.reg,)).fetchone()
     by_partition = kind == "p" and key == p["time_column"]
     if by_partition:
-        _move_partitions(conn, settings, src, dst, p, cutoff, report, dry_run)
+        _move_partitions(conn, retry, src, dst, p, cutoff, report, dry_run)
         target = Rel(default_schema, default_name) if default_name else None
     else:
         target = src
     if target is not None:
-        _move_rows(conn, settings, target, dst, p, cutoff, report, dry_run, batch_size, emit)
+        _move_rows(conn, retry, target, dst, p, cutoff, report, dry_run, batch_size, emit)
     if p["archive_enabled"] and p["delete_enabled"] and p["archive_retention_days"]:
-        _purge(conn, settings, dst, p, now - dt.timedelta(days=p["archive_retention_days"]), report, dry_run,
+        _purge(conn, retry, dst, p, now - dt.timedelta(days=p["archive_retention_days"]), report, dry_run,
                batch_size)
 
 
@@ -179,15 +188,7 @@ def _check_columns(conn, src: Rel, dst: Rel) -> None:
                           "nothing was moved")
 
 
-def _retry_note(settings, emit, what):
-    def on_retry(attempt, delay, reason):
-        if emit:
-            emit("retry", version=what, name="", attempt=attempt, retries=settings.retries, delay=round(delay, 2),
-                 reason=reason)
-    return on_retry
-
-
-def _move_partitions(conn, settings, src: Rel, dst: Rel | None, p: dict, cutoff, report: PolicyReport,
+def _move_partitions(conn, retry, src: Rel, dst: Rel | None, p: dict, cutoff, report: PolicyReport,
                      dry_run: bool) -> None:
     src_id = src.ident
     for part in _rows(conn, "expired_partitions.sql", parent=src.reg, cutoff=cutoff):
@@ -221,13 +222,12 @@ def _move_partitions(conn, settings, src: Rel, dst: Rel | None, p: dict, cutoff,
                 dst=dst.ident, part=sql.Identifier("archive", part["name"]),
                 lo=sql.Literal(part["lower_bound"].isoformat()), hi=sql.Literal(part["upper_bound"].isoformat())))
 
-        in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries, work,
-                                    _retry_note(settings, None, label))
+        locks.in_transaction(conn, retry, work, f"archive {label}")
         report.partitions.append(label)
         report.partition_rows += part["estimated_rows"]
 
 
-def _move_rows(conn, settings, target: Rel, dst: Rel | None, p: dict, cutoff, report: PolicyReport, dry_run: bool,
+def _move_rows(conn, retry, target: Rel, dst: Rel | None, p: dict, cutoff, report: PolicyReport, dry_run: bool,
                batch_size: int, emit) -> None:
     target_id, tcol = target.ident, sql.Identifier(p["time_column"])
     total = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE {} < %s").format(target_id, tcol),
@@ -246,8 +246,8 @@ def _move_rows(conn, settings, target: Rel, dst: Rel | None, p: dict, cutoff, re
                 sql.SQL("SELECT DISTINCT date_trunc('month', {c} AT TIME ZONE 'UTC')::date FROM {t} WHERE {c} < %s")
                 .format(c=tcol, t=target_id), (cutoff,)).fetchall()
             for (month,) in months:
-                in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries, lambda m=month: conn.execute(
-                    "SELECT core.create_monthly_partition(%s::regclass, %s)", (dst.reg, m)))
+                locks.in_transaction(conn, retry, lambda m=month: conn.execute(
+                    "SELECT core.create_monthly_partition(%s::regclass, %s)", (dst.reg, m)), f"create {dst} {month}")
         cols = sql.SQL(", ").join(sql.Identifier(c["name"]) for c in _rows(conn, "table_columns.sql", table=dst.reg)
                                   if not c["generated"])
         stmt = sql.SQL("WITH moved AS (DELETE FROM {t} WHERE {pick} RETURNING {cols}) "
@@ -255,9 +255,8 @@ def _move_rows(conn, settings, target: Rel, dst: Rel | None, p: dict, cutoff, re
             t=target_id, pick=pick, cols=cols, dst=dst.ident)
     started = time.monotonic()
     while True:
-        n = in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries,
-                                        lambda: conn.execute(stmt, (cutoff, batch_size)).rowcount,
-                                        _retry_note(settings, emit, report.table))
+        n = locks.in_transaction(conn, retry, lambda: conn.execute(stmt, (cutoff, batch_size)).rowcount,
+                                 f"archive batch of {report.table}")
         report.rows += n
         if emit:
             elapsed = time.monotonic() - started
@@ -268,21 +267,22 @@ def _move_rows(conn, settings, target: Rel, dst: Rel | None, p: dict, cutoff, re
             break
 
 
-def _purge(conn, settings, dst: Rel, p: dict, cutoff, report: PolicyReport, dry_run: bool, batch_size: int) -> None:
+def _purge(conn, retry, dst: Rel, p: dict, cutoff, report: PolicyReport, dry_run: bool, batch_size: int) -> None:
     partitioned = conn.execute("SELECT relkind = 'p' FROM pg_class WHERE oid = %s::regclass", (dst.reg,)).fetchone()[0]
     if partitioned:
         for part in _rows(conn, "expired_partitions.sql", parent=dst.reg, cutoff=cutoff):
             label = f"{part['schema_name']}.{part['name']}"
             if not dry_run:
-                in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries, lambda part=part: conn.execute(
-                    sql.SQL("DROP TABLE {}").format(sql.Identifier(part["schema_name"], part["name"]))))
+                locks.in_transaction(conn, retry, lambda part=part: conn.execute(
+                    sql.SQL("DROP TABLE {}").format(sql.Identifier(part["schema_name"], part["name"]))),
+                    f"purge {label}")
             report.purged.append(label)
         return
     stmt = sql.SQL("DELETE FROM {t} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {t} WHERE {c} < %s LIMIT %s))").format(
         t=dst.ident, c=sql.Identifier(p["time_column"]))
     while not dry_run:
-        n = in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries,
-                                        lambda: conn.execute(stmt, (cutoff, batch_size)).rowcount)
+        n = locks.in_transaction(conn, retry, lambda: conn.execute(stmt, (cutoff, batch_size)).rowcount,
+                                 f"purge batch of {dst}")
         if n == 0:
             break
         report.purged.append(f"{n} row(s) of {dst}")

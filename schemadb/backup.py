@@ -126,6 +126,32 @@ def _tool_error(tool: str, code: int, lines: list[str], dsn: str) -> BackupError
     return BackupError(redact(f"{tool} failed (exit {code}): " + " | ".join(errors[-3:]), dsn_password(dsn)))
 
 
+def check_out_dir(out_dir: str | Path) -> Path:
+    """The backup folder: an existing writable folder, or one that can be created (0700, since a backup
+    holds password, session and API-key hashes). Checked before any work is done."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: not a folder; nothing was done")
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {out}: {probe} is not writable; nothing was done")
+    return out
+
+
+def file_stem(dbname: str) -> str:
+    """A database name made safe as a file name (no '/', no leading dot); the manifest keeps the real name."""
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", dbname).lstrip(".") or "database"
+    return stem[:100]
+
+
+def _private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+
+
 def _version(conn: psycopg.Connection, settings: Settings) -> str | None:
     h = History(settings)
     if not h.exists(conn):
@@ -146,19 +172,20 @@ def backup(settings: Settings, out_dir: str | Path = "backups", keep: int | None
     dsn = settings.require_dsn()
     if keep is not None and keep < 1:
         raise ConfigError("--keep must be 1 or more")
+    out = check_out_dir(out_dir)
     conn = connect(settings, "backup")
     try:
         server_major = conn.info.server_version // 10000
         pg_dump = find_tool("pg_dump", server_major)
         dbname = conn.info.dbname
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        stem = file_stem(dbname)
+        out.mkdir(mode=0o700, parents=True, exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        final = out / f"{dbname}-{stamp}.dump"
+        final = out / f"{stem}-{stamp}.dump"
         n = 1
         while final.exists():
             n += 1
-            final = out / f"{dbname}-{stamp}-{n}.dump"
+            final = out / f"{stem}-{stamp}-{n}.dump"
         partial = final.with_name(final.name + ".partial")
         started = time.monotonic()
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -166,7 +193,8 @@ def backup(settings: Settings, out_dir: str | Path = "backups", keep: int | None
         target, env = libpq_target(dsn)
         cmd = [pg_dump, "--format=custom", "--verbose", f"--snapshot={snapshot}", f"--file={partial}",
                f"--dbname={target}"] + (["--schema-only"] if schema_only else [])
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                umask=0o077)  # the dump is created 0600
         lines: list[str] = []
         follower = _follow(proc, _DUMPING, emit, "dumping", lines)
         try:
@@ -187,24 +215,25 @@ def backup(settings: Settings, out_dir: str | Path = "backups", keep: int | None
             raise BackupError(f"pg_restore cannot read the new dump: {check.stderr.strip()}")
         partial.rename(final)
         digest = sha256_of(final)
-        Path(f"{final}.sha256").write_text(f"{digest}  {final.name}\n")
+        _private(Path(f"{final}.sha256"), f"{digest}  {final.name}\n")
         manifest = {"format": MANIFEST_FORMAT, "database": dbname, "server_version": conn.info.server_version,
                     "created_at": dt.datetime.now(dt.UTC).isoformat(), "schema_only": schema_only,
                     "history_table": History(settings).qualified, "version": version, "tables": counts,
                     "sha256": digest, "bytes": final.stat().st_size}
-        Path(f"{final}.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        _private(Path(f"{final}.json"), json.dumps(manifest, indent=2) + "\n")
         result = BackupResult(str(final), digest, final.stat().st_size, round(time.monotonic() - started, 3),
                               version, len(counts), sum(counts.values()), schema_only)
         if keep:
-            result.pruned = prune(out, dbname, keep)
+            result.pruned = prune(out, stem, keep)
         return result
     finally:
         conn.close()
 
 
-def prune(out: Path, dbname: str, keep: int) -> list[str]:
-    """Delete all but the newest `keep` backups of `dbname` in `out` (with their .sha256 and .json)."""
-    pattern = re.compile(rf"^{re.escape(dbname)}-\d{{8}}T\d{{6}}Z(-\d+)?\.dump$")
+def prune(out: Path, stem: str, keep: int) -> list[str]:
+    """Delete all but the newest `keep` backups of the database `stem` names in `out` (with their .sha256
+    and .json)."""
+    pattern = re.compile(rf"^{re.escape(stem)}-\d{{8}}T\d{{6}}Z(-\d+)?\.dump$")
     dumps = sorted((p for p in out.iterdir() if pattern.match(p.name)), key=lambda p: p.name, reverse=True)
     removed = []
     for old in dumps[keep:]:
@@ -214,20 +243,44 @@ def prune(out: Path, dbname: str, keep: int) -> list[str]:
     return removed
 
 
+def read_sidecars(path: Path) -> dict:
+    """The .sha256 and .json beside a backup, checked whole before anything is restored: the file matches
+    its checksum, and the manifest has every key the restore check needs, of the right type."""
+    side, mf = Path(f"{path}.sha256"), Path(f"{path}.json")
+    if not side.is_file() or not mf.is_file():
+        raise ValidationError(f"{path}: its .sha256 or .json is missing; refusing an unverifiable backup; "
+                              "nothing was restored")
+    try:
+        words = side.read_text(encoding="utf-8", errors="replace").split()
+    except OSError as e:
+        raise ValidationError(f"{side}: cannot be read ({e.strerror}); nothing was restored") from None
+    if not words or not re.fullmatch(r"[0-9a-f]{64}", words[0]):
+        raise ValidationError(f"{side}: not a sha256 checksum file (expected '<64 hex digits>  <file>'); "
+                              "nothing was restored")
+    if sha256_of(path) != words[0]:
+        raise ValidationError(f"{path}: does not match its .sha256 (corrupted or truncated); nothing was restored")
+    try:
+        manifest = json.loads(mf.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ValidationError(f"{mf}: not a readable JSON manifest ({e}); nothing was restored") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise ValidationError(f"{mf}: not a schemadb backup manifest; nothing was restored")
+    shape = {"version": (str, type(None)), "tables": dict, "schema_only": bool}
+    for key, kind in shape.items():
+        if key not in manifest or not isinstance(manifest[key], kind):
+            raise ValidationError(f"{mf}: the manifest's {key!r} is missing or malformed; nothing was restored")
+    if not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+               for k, v in manifest["tables"].items()):
+        raise ValidationError(f"{mf}: the manifest's row counts are malformed; nothing was restored")
+    return manifest
+
+
 def restore(settings: Settings, file: str | Path, clean: bool = False, jobs: int = 1, emit=None) -> RestoreResult:
     dsn = settings.require_dsn()
     path = Path(file)
     if not path.is_file():
         raise ConfigError(f"{path}: no such backup file")
-    side, mf = Path(f"{path}.sha256"), Path(f"{path}.json")
-    if not side.is_file() or not mf.is_file():
-        raise ValidationError(f"{path}: its .sha256 or .json is missing; refusing an unverifiable backup")
-    expected = side.read_text().split()[0]
-    if sha256_of(path) != expected:
-        raise ValidationError(f"{path}: does not match its .sha256 (corrupted or truncated); nothing was restored")
-    manifest = json.loads(mf.read_text())
-    if manifest.get("format") != MANIFEST_FORMAT:
-        raise ValidationError(f"{mf}: not a schemadb backup manifest")
+    manifest = read_sidecars(path)
     if jobs < 1:
         raise ConfigError("--jobs must be 1 or more")
     conn = connect(settings, "restore")

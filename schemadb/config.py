@@ -14,9 +14,9 @@ from pathlib import Path
 from .errors import ConfigError
 
 DEFAULT_HISTORY_TABLE = "public.schema_migrations"
-DEFAULT_LOCK_TIMEOUT_MS = 5000
+DEFAULT_LOCK_TIMEOUT_MS = 200  # the cap of one lock attempt (schemadb.locks)
+DEFAULT_LOCK_RETRY_FOR_S = 300.0  # the total budget of the lock retries
 DEFAULT_LOCK_WAIT_S = 60.0
-DEFAULT_RETRIES = 3
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 
@@ -30,8 +30,9 @@ class Settings:
     quiet: bool = False
     json: bool = False
     lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS
+    lock_retry_for_s: float = DEFAULT_LOCK_RETRY_FOR_S
     lock_wait: float = DEFAULT_LOCK_WAIT_S
-    retries: int = DEFAULT_RETRIES
+    retries: int | None = None  # None: as many as --lock-retry-for allows
     application: str = "schemadb"
     extra: dict = field(default_factory=dict)
 
@@ -41,11 +42,12 @@ class Settings:
     def require_dsn(self) -> str:
         if not self.dsn:
             raise ConfigError("no database given: pass --dsn, or set SCHEMADB_DSN or DATABASE_URL")
+        check_dsn(self.dsn)
         return self.dsn
 
     @property
     def history(self) -> tuple[str, str]:
-        return split_table_name(self.history_table)
+        return history_table_name(self.history_table)
 
 
 def split_table_name(value: str) -> tuple[str, str]:
@@ -56,6 +58,18 @@ def split_table_name(value: str) -> tuple[str, str]:
     if len(parts) != 2 or not all(_IDENT.match(p) for p in parts):
         raise ConfigError(f"bad table name {value!r}: expected schema.table of plain identifiers")
     return parts[0], parts[1]
+
+
+def history_table_name(value: str) -> tuple[str, str]:
+    """The history table (schema, name), taken literally (case preserved, never folded), refused when its
+    log table `<name>_log` would not fit PostgreSQL's 63-byte identifiers (it would collide with it)."""
+    schema, table = split_table_name(value)
+    if len(f"{table}_log".encode()) > 63:
+        raise ConfigError(f"history table name {table!r} is {len(table.encode())} bytes: its log table {table}_log "
+                          "would not fit PostgreSQL's 63-byte names; use at most 59 bytes")
+    if len(schema.encode()) > 63:
+        raise ConfigError(f"history table schema {schema!r} is longer than PostgreSQL's 63-byte names")
+    return schema, table
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d)?\s*$")
@@ -102,14 +116,28 @@ def redact(text: str, *secrets: str | None) -> str:
     return text
 
 
+def check_dsn(dsn: str, what: str = "the DSN") -> None:
+    """Refuse a URL whose user or password holds an unencoded '@' or '/': libpq would take part of the
+    password for the host (connecting elsewhere, and printing that part in its error)."""
+    if "://" not in dsn:
+        return
+    rest = dsn.split("://", 1)[1].split("?", 1)[0]
+    authority, _, path = rest.partition("/")
+    if authority.count("@") > 1 or ("@" not in authority and "@" in path and ":" in authority):
+        raise ConfigError(f"{what} (not shown: it holds a password) has an unencoded '@' or '/' in its user or "
+                          "password: libpq would read part of it as the host; percent-encode them "
+                          "(@ as %40, / as %2F, : as %3A)")
+
+
 def describe_dsn(dsn: str) -> str:
     """A short, password-free name for the target: user@host:port/dbname."""
     try:
         from psycopg.conninfo import conninfo_to_dict
 
+        check_dsn(dsn)
         d = conninfo_to_dict(dsn)
     except Exception:
-        return redact(dsn)
+        return "the DSN (not shown: it cannot be parsed, and may hold a password)"
     host = d.get("host") or os.environ.get("PGHOST") or "localhost"
     port = d.get("port") or os.environ.get("PGPORT") or "5432"
     user = d.get("user") or os.environ.get("PGUSER") or ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import select
 import socket
 import time
@@ -20,8 +21,7 @@ from psycopg import pq, sql
 
 from .config import Settings, describe_dsn, dsn_password, redact
 from .errors import ConnectError, LockBusyError, SqlFailure
-
-LOCK_NOT_AVAILABLE = "55P03"
+from .sqltext import position_to_line_col
 
 # libpq reports connection failures as text without a SQLSTATE; these say the server is not
 # (yet) accepting connections, which --wait waits out. Anything else (bad password, missing
@@ -57,8 +57,14 @@ def application_name(command: str) -> str:
     return f"schemadb {command} ({who})"[:63]
 
 
-def connect(settings: Settings, command: str = "", dsn: str | None = None) -> psycopg.Connection:
-    """Open an autocommit connection; with settings.wait > 0, wait for the server to accept."""
+def connect(settings: Settings, command: str = "", dsn: str | None = None,
+            writable: bool = False) -> psycopg.Connection:
+    """Open an autocommit connection; with settings.wait > 0, wait for the server to accept. With
+    `writable`, refuse (exit 2) a standby or a read-only server before anything is done."""
+    if dsn:
+        from .config import check_dsn
+
+        check_dsn(dsn)
     dsn = dsn or settings.require_dsn()
     deadline = time.monotonic() + settings.wait
     delay = 0.1
@@ -71,6 +77,12 @@ def connect(settings: Settings, command: str = "", dsn: str | None = None) -> ps
         try:
             conn = psycopg.connect(dsn, **kwargs)
             conn.add_notice_handler(_collect_notice)
+            if writable:
+                try:
+                    require_writable(conn)
+                except ConnectError:
+                    conn.close()
+                    raise
             return conn
         except psycopg.Error as e:
             remaining = deadline - time.monotonic()
@@ -80,9 +92,24 @@ def connect(settings: Settings, command: str = "", dsn: str | None = None) -> ps
             delay = min(delay * 2, 1.0)
 
 
+def require_writable(conn: psycopg.Connection) -> None:
+    """A command that changes things needs the primary: say so at once instead of failing mid-run."""
+    standby, read_only = conn.execute(
+        "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') = 'on'").fetchone()
+    where = describe_dsn(conn.info.dsn)
+    if standby:
+        raise ConnectError(f"{where}: the server is a standby (in recovery): point --dsn at the primary; "
+                           "nothing was done")
+    if read_only:
+        raise ConnectError(f"{where}: the server takes no writes (default_transaction_read_only is on for this "
+                           "login or database): point --dsn at a writable primary; nothing was done")
+
+
 def connect_message(dsn: str, e: Exception) -> str:
     msg = " ".join(str(e).split())
     msg = msg.replace("connection failed: ", "")
+    if _classify(e) == "dsn":  # libpq quotes the pieces it could not parse, which may be the password's
+        msg = re.sub(r'"[^"]*"', '"…"', msg)
     pre = {"auth": "authentication failed", "nodb": "database does not exist", "dsn": "invalid DSN"}.get(
         _classify(e), "cannot connect")
     return redact(f"{pre}: {describe_dsn(dsn)}: {msg}", dsn_password(dsn))
@@ -109,71 +136,95 @@ def take_notices() -> list[str]:
 
 @dataclass
 class ScriptResult:
-    """What a simple-protocol message did: how many statements completed, and the error if any."""
+    """What a simple-protocol message did, statement by statement, as far as its results tell."""
 
-    completed: int
-    error: psycopg.Error | None = None
-    interrupted: bool = False
+    completed: int = 0  # statements that completed
+    error: psycopg.Error | None = None  # the error that ended the message (the rest did not run)
+    interrupted: bool = False  # Ctrl-C/SIGTERM: the query was cancelled, and its results were read to the end
+    committed: bool | None = None  # a COMMIT in the message: True done, False it rolled back, None not reached
+    broken: bool = False  # the connection failed: what the server did is unknown
+
+    @property
+    def error_index(self) -> int | None:
+        """0-based index of the failing statement among the message's statements."""
+        return None if self.error is None else self.completed
 
 
-def run_script(conn: psycopg.Connection, text: str) -> ScriptResult:
-    """Send `text` as one simple-protocol message and count its statements' results.
+def run_script(conn: psycopg.Connection, text: str | bytes | bytearray,
+               result: ScriptResult | None = None) -> ScriptResult:
+    """Send `text` as one simple-protocol message and read every result.
 
     psycopg's execute() would raise on the first error without saying which statement failed;
     counting the results tells us, even for errors that carry no position. A Ctrl-C cancels the
-    query on the server instead of leaving it running.
+    query on the server and then reads the results to the end, so the caller knows whether a
+    COMMIT in the message completed before the cancel arrived.
     """
+    from .interrupts import deferred
+
     pgconn = conn.pgconn
-    pgconn.send_query(text.encode("utf-8"))
-    completed = 0
-    error: psycopg.Error | None = None
-    interrupted = False
+    result = ScriptResult() if result is None else result  # the caller's object: it knows even if we never return
+    pgconn.send_query(text.encode("utf-8") if isinstance(text, str) else text)
+    try:
+        _read_results(pgconn, result, poll=True)
+    except KeyboardInterrupt:
+        result.interrupted = True
+        with deferred():  # a second Ctrl-C must not leave the results half read
+            try:
+                pgconn.get_cancel().cancel()
+            except psycopg.Error:
+                pass
+            _read_results(pgconn, result, poll=False)
+    return result
+
+
+COPY_REFUSED = ("COPY … FROM STDIN reads psql's inline data, which only psql understands: load the rows with "
+                "INSERT, or COPY from a file on the server")
+
+
+def _read_results(pgconn, result: ScriptResult, poll: bool) -> None:
     try:
         while pgconn.flush() != 0:
             select.select([], [pgconn.socket], [], 1.0)
         while True:
-            pgconn.consume_input()
-            if pgconn.is_busy():
-                select.select([pgconn.socket], [], [], 1.0)
-                continue
+            if poll:
+                pgconn.consume_input()
+                if pgconn.is_busy():
+                    select.select([pgconn.socket], [], [], 1.0)
+                    continue
             res = pgconn.get_result()
             if res is None:
-                break
+                return
             if res.status == pq.ExecStatus.FATAL_ERROR:
-                if error is None:
-                    error = psycopg.errors.error_from_result(res, encoding="utf-8")
-            elif res.status in (pq.ExecStatus.COPY_IN, pq.ExecStatus.COPY_OUT, pq.ExecStatus.COPY_BOTH):
-                raise psycopg.NotSupportedError("COPY to or from the client is not supported in a migration")
+                if result.error is None:
+                    result.error = psycopg.errors.error_from_result(res, encoding="utf-8")
+            elif res.status == pq.ExecStatus.COPY_IN:  # psql's inline data (pg_dump output): refuse, cleanly
+                pgconn.put_copy_end(COPY_REFUSED.encode())
+            elif res.status in (pq.ExecStatus.COPY_OUT, pq.ExecStatus.COPY_BOTH):
+                while pgconn.get_copy_data(0)[0] > 0:
+                    pass
+                result.completed += 1
             else:
-                completed += 1
-    except KeyboardInterrupt:
-        interrupted = True
-        cancel = pgconn.get_cancel()
-        cancel.cancel()
-        while pgconn.get_result() is not None:
-            pass
-    return ScriptResult(completed=completed, error=error, interrupted=interrupted)
-
-
-def position_to_line_col(text: str, offset: int) -> tuple[int, int]:
-    """0-based character offset -> 1-based (line, column)."""
-    offset = max(0, min(offset, len(text)))
-    line = text.count("\n", 0, offset) + 1
-    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, col
+                result.completed += 1
+                tag = res.command_status or b""
+                if tag == b"COMMIT":
+                    result.committed = True
+                elif tag == b"ROLLBACK":
+                    result.committed = False
+    except psycopg.OperationalError:
+        result.broken = True
 
 
 def failure_from_error(
     path: str,
     body: str,
     e: psycopg.Error,
-    body_offset: int = 0,
+    body_offset: int | None = 0,
     statement_start: int | None = None,
     statement_index: int | None = None,
 ) -> SqlFailure:
     """Turn a server error into file:line:col. `body_offset` is where the file's text starts in
-    the message that was sent; `statement_start` is the failing statement's offset in the file
-    when known (used when the server gives no position)."""
+    the message that was sent (None: the server's position is not in the file); `statement_start` is
+    the failing statement's offset in the file when known (used when the server gives no position)."""
     diag = e.diag
     f = SqlFailure(
         path=path,
@@ -185,7 +236,7 @@ def failure_from_error(
         statement_index=statement_index,
     )
     pos = diag.statement_position
-    if pos:
+    if pos and body_offset is not None:
         offset = int(pos) - 1 - body_offset
         if 0 <= offset <= len(body):
             f.line, f.column = position_to_line_col(body, offset)
@@ -196,36 +247,6 @@ def failure_from_error(
             offset += int(diag.internal_position) - 1
         f.line, f.column = position_to_line_col(body, offset)
     return f
-
-
-# --- lock timeouts ------------------------------------------------------------------------------
-
-
-def backoff(attempt: int) -> float:
-    """Seconds to wait before retry `attempt` (1-based): exponential, capped, jittered."""
-    import random
-
-    return min(0.5 * 2 ** (attempt - 1), 10.0) * (0.5 + random.random() / 2)
-
-
-def in_transaction_with_retries(conn: psycopg.Connection, lock_timeout_ms: int, retries: int,
-                                work: Callable[[], object], on_retry: Callable[[int, float, str], None] | None = None):
-    """Run `work()` in a transaction with SET LOCAL lock_timeout; on a lock timeout roll back, wait
-    and retry (up to `retries` times), so that writers are never blocked longer than the timeout."""
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            with conn.transaction():
-                conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{lock_timeout_ms}ms")))
-                return work()
-        except psycopg.errors.LockNotAvailable as e:
-            if attempt > retries:
-                raise
-            delay = backoff(attempt)
-            if on_retry:
-                on_retry(attempt, delay, e.diag.message_primary or str(e))
-            time.sleep(delay)
 
 
 # --- advisory lock -----------------------------------------------------------------------------

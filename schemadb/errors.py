@@ -94,6 +94,8 @@ class SqlFailure:
     statement_index: int | None = None  # 0-based, among the file's statements
     statements_done: list[int] = field(default_factory=list)  # no-transaction: already committed
     invalid_index: str | None = None
+    locks: dict | None = None  # lock attempts, waits and blockers, when locks were the trouble
+    interrupted: bool = False
 
     def location(self) -> str:
         if self.line is None:
@@ -128,6 +130,8 @@ class SqlFailure:
             "statement_index": self.statement_index,
             "statements_done": self.statements_done,
             "invalid_index": self.invalid_index,
+            "locks": self.locks,
+            "interrupted": self.interrupted,
         }
 
 
@@ -152,6 +156,25 @@ class MigrationError(SchemadbError):
             "name": self.name,
             **self.failure.to_json(),
         }
+
+
+class LockRetryExhausted(SchemadbError):
+    """A statement could not take its locks within the lock-retry budget; nothing of it was applied."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, stats=None):
+        super().__init__(message)
+        self.stats = stats
+
+    def to_json(self) -> dict:
+        return {**super().to_json(), "locks": self.stats.to_json() if self.stats else None}
+
+
+class Interrupted(SchemadbError):
+    """Ctrl-C or SIGTERM: the message says truthfully what was done before it."""
+
+    exit_code = EXIT_FAILED
 
 
 class Skipped(SchemadbError):

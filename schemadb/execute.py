@@ -1,34 +1,27 @@
-"""Running one migration or rollback file: in one transaction, or statement by statement.
+"""Running one migration or rollback file in one transaction (the no-transaction mode is in steps.py).
 
-A transactional file travels in one simple-protocol message together with its transaction
-control and its history and log rows, so the file and its bookkeeping commit or fail together
-in a single round trip. A `-- schemadb:no-transaction` file is split with pglast (a real
-PostgreSQL parser) and run statement by statement; its progress is recorded after each
-statement so that the next run resumes at the statement that failed.
+A transactional file travels in one simple-protocol message together with its transaction control and
+its history and log rows, so the file and its bookkeeping commit or fail together in a single round
+trip. The message is built once (the file's bytes are not copied again per attempt): each lock-retry
+attempt rewrites only its fixed-width head, which carries that attempt's lock_timeout.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
 
-from .db import (
-    LOCK_NOT_AVAILABLE,
-    backoff,
-    failure_from_error,
-    position_to_line_col,
-    run_script,
-    take_notices,
-)
-from .errors import MigrationError, SqlFailure, ValidationError
-from .history import History, Progress, log_values
+from .db import ScriptResult, failure_from_error, run_script, take_notices
+from .errors import MigrationError, SqlFailure
+from .history import History, log_values
+from .interrupts import deferred
+from .locks import LockRetry, LockStats, is_lock_timeout
 from .migrations import SqlFile
 
 Emit = Callable[..., None]
@@ -36,6 +29,9 @@ Emit = Callable[..., None]
 # The server measures the migration's duration itself: statement_timestamp() is when the message
 # arrived, so this is the time the file took, without a second round trip.
 _SERVER_DURATION = sql.SQL("(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::integer")
+_ATTEMPT = sql.SQL("nullif(current_setting('schemadb.lock_attempt', true), '')::integer")
+_WAITED = sql.SQL("nullif(current_setting('schemadb.lock_wait_ms', true), '')::integer")
+_HEAD_WIDTH = 160  # characters: the message's head, rewritten in place for each attempt
 
 
 @dataclass
@@ -50,12 +46,15 @@ class FileRun:
     attempts: int = 1
     resumed_at: int | None = None  # no-transaction: 1-based statement resumed at
     notices: list[str] | None = None
+    lock_wait_ms: int = 0
+    lock_retries: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
             "version": self.version, "name": self.name, "action": self.action,
             "duration_ms": self.duration_ms, "transactional": self.transactional,
-            "attempts": self.attempts, "resumed_at": self.resumed_at, "notices": self.notices or [],
+            "attempts": self.attempts, "lock_wait_ms": self.lock_wait_ms, "lock_retries": self.lock_retries,
+            "resumed_at": self.resumed_at, "notices": self.notices or [],
         }
 
 
@@ -64,106 +63,116 @@ class Context:
     conn: psycopg.Connection
     history: History
     run_id: str
-    lock_timeout_ms: int
-    retries: int
+    locks: LockRetry
     emit: Emit
-    display_root: object = None
+    settings: object = None  # to read the history on a fresh connection when the outcome is unknown
     backup_file: str | None = None
+    notes: dict = field(default_factory=dict)  # per version: what the log row records besides (lint, …)
 
 
-def split_statements(f: SqlFile, display: str, action: str) -> list[slice]:
-    import pglast
-
-    try:
-        return list(pglast.split(f.text, with_parser=True, only_slices=True))
-    except pglast.parser.ParseError as e:
-        index = e.args[1] if len(e.args) > 1 else 0
-        line, col = position_to_line_col(f.text, index)
-        raise MigrationError(
-            action, f.version, f.name,
-            SqlFailure(path=display, line=line, column=col, sqlstate="42601", message=str(e.args[0])),
-        ) from None
+def new_run_id() -> str:
+    return str(uuid.uuid4())
 
 
-def _digest(texts: list[str]) -> str:
-    h = hashlib.sha256()
-    for t in texts:
-        h.update(t.encode("utf-8"))
-        h.update(b"\x00")
-    return h.hexdigest()
-
-
-def run_file(ctx: Context, f: SqlFile, action: str, finish: sql.Composable, transactional: bool,
-             display: str, progress: Progress | None = None) -> FileRun:
+def run_file(ctx: Context, f: SqlFile, action: str, finish: sql.Composable, display: str,
+             progress=None) -> FileRun:
     """Run `f`; `finish` is the history change (insert or delete) that commits with it."""
-    if transactional:
+    if not f.has_statement:
+        return _run_transactional(ctx, f, action, finish, display, body=b"")
+    if f.transactional:
         return _run_transactional(ctx, f, action, finish, display)
-    return _run_statements(ctx, f, action, finish, display, progress)
+    from .steps import run_statements
+
+    return run_statements(ctx, f, action, finish, display, progress)
 
 
-def _run_transactional(ctx: Context, f: SqlFile, action: str, finish: sql.Composable, display: str) -> FileRun:
+def head(timeout_ms: int, attempt: int, waited_ms: int) -> bytes:
+    text = (f"BEGIN; SET LOCAL lock_timeout = '{int(timeout_ms)}ms'; SET LOCAL schemadb.lock_attempt = "
+            f"'{int(attempt)}'; SET LOCAL schemadb.lock_wait_ms = '{int(waited_ms)}';")
+    return text.ljust(_HEAD_WIDTH - 1).encode() + b"\n"
+
+
+def _run_transactional(ctx: Context, f: SqlFile, action: str, finish: sql.Composable, display: str,
+                       body: bytes | None = None) -> FileRun:
     conn = ctx.conn
-    prefix = sql.SQL("BEGIN; SET LOCAL lock_timeout = {};\n").format(sql.Literal(f"{ctx.lock_timeout_ms}ms"))
-    prefix_text = prefix.as_string(conn)
     log = ctx.history.q(
         "log_insert",
         **log_values(dict(run_id=ctx.run_id, action=action, version=f.version, name=f.name, checksum=f.checksum,
                           outcome="ok", duration_ms=_SERVER_DURATION, transactional=True,
-                          backup_file=ctx.backup_file)),
+                          backup_file=ctx.backup_file, lock_attempts=_ATTEMPT, lock_wait_ms=_WAITED,
+                          notes=ctx.notes.get(f.version))),
     )
     # The bookkeeping runs as the runner's login whatever SET ROLE the file did; after the file, the session
     # is reset (RESET ALL does not cover ROLE), so each file starts from the connection's own settings.
     suffix = sql.SQL("\n;\nSET LOCAL ROLE NONE;\n{finish};\n{log};\nCOMMIT;\nRESET ALL;\nRESET ROLE;").format(
-        finish=finish, log=log).as_string(conn)
-    message = prefix_text + f.text + suffix
-    attempt = 0
-    while True:
-        attempt += 1
-        started = time.monotonic()
+        finish=finish, log=log).as_string(conn).encode()
+    data = f.read_bytes() if body is None else body
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    message = bytearray(head(0, 0, 0))
+    message += data
+    body_len = len(data)
+    del data
+    message += suffix
+    started = time.monotonic()
+
+    def attempt(a) -> ScriptResult:
+        message[:_HEAD_WIDTH] = head(a.timeout_ms, a.number, a.waited_ms)
         result = run_script(conn, message)
-        elapsed = int((time.monotonic() - started) * 1000)
-        notices = take_notices()
-        if result.interrupted:
+        if not result.interrupted and not result.broken:
             _rollback(conn)
-            raise MigrationError(action, f.version, f.name,
-                                 SqlFailure(path=display, message="interrupted (Ctrl-C); its changes were rolled back"))
-        if result.error is None:
-            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                _rollback(conn)
-                raise MigrationError(action, f.version, f.name, SqlFailure(
-                    path=display, message="the file leaves a transaction open or ends inside a quote, comment "
-                    "or dollar-quoted string; nothing was applied"))
-            return FileRun(f.version, f.name, action, elapsed, True, attempt, notices=notices)
-        _rollback(conn)
-        e = result.error
-        if e.sqlstate == LOCK_NOT_AVAILABLE and attempt <= ctx.retries:
-            delay = backoff(attempt)
-            ctx.emit("retry", version=f.version, name=f.name, attempt=attempt, retries=ctx.retries,
-                     delay=round(delay, 2), reason=e.diag.message_primary)
-            time.sleep(delay)
-            continue
-        failure = _locate(f, display, e, result.completed - 2, len(prefix_text))
-        _log_failure(ctx, f, action, True, elapsed, failure)
-        raise MigrationError(action, f.version, f.name, failure)
+        return result
+
+    result, stats = ctx.locks.run(attempt, lambda r: is_lock_timeout(r.error) and not r.interrupted,
+                                  f"{f.version} {f.name}", conn.info.backend_pid)
+    elapsed = int((time.monotonic() - started) * 1000)
+    notices = take_notices()
+    if result.interrupted or result.broken:
+        return _after_interrupt(ctx, f, action, display, result, stats, elapsed)
+    if result.error is None:
+        if result.committed is not True:
+            failure = SqlFailure(path=display, message="the file leaves a transaction open or ends inside a quote, "
+                                 "comment or dollar-quoted string; nothing was applied")
+            _log_failure(ctx, f, action, True, elapsed, failure, stats)
+            raise MigrationError(action, f.version, f.name, failure)
+        return FileRun(f.version, f.name, action, elapsed, True, stats.attempts, notices=notices,
+                       lock_wait_ms=stats.wait_ms, lock_retries=stats.history)
+    failure = locate(ctx, f, display, result.error, result.error_index - 4, _HEAD_WIDTH, body_len)
+    if stats.exhausted:
+        failure.message = ctx.locks.exhausted_message(f"{f.version} {f.name}", stats)
+        failure.locks = stats.to_json()
+    _log_failure(ctx, f, action, True, elapsed, failure, stats)
+    raise MigrationError(action, f.version, f.name, failure)
 
 
-def _locate(f: SqlFile, display: str, e: psycopg.Error, index: int, body_offset: int) -> SqlFailure:
-    """file:line:col of the error; without a server position, the start of the failing statement."""
-    start = None
-    stmt_index = None
-    if not e.diag.statement_position and index >= 0:
-        try:
-            import pglast
+def locate(ctx: Context, f: SqlFile, display: str, e: psycopg.Error, index: int, body_offset: int,
+           body_len: int) -> SqlFailure:
+    """file:line:col of the error; without a server position, the start of the failing statement; in
+    schemadb's own bookkeeping after the file, no line at all (it is not the file's)."""
+    from .sqltext import SqlSyntaxError
 
-            slices = list(pglast.split(f.text, with_parser=True, only_slices=True))
-        except Exception:
-            slices = []
-        if index < len(slices):
-            start, stmt_index = slices[index].start, index
-    failure = failure_from_error(display, f.text, e, body_offset, start, stmt_index)
-    if failure.line is None and index >= 0 and start is None and e.diag.statement_position is None:
-        failure.message += " (after the file's last statement, while recording it in the history table)"
+    pos = e.diag.statement_position
+    if pos and 0 <= int(pos) - 1 - body_offset <= body_len:
+        return failure_from_error(display, f.text, e, body_offset)
+    stmts, parsed = [], False
+    try:
+        from .facts import statements
+
+        stmts, parsed = statements(f), True
+    except (SqlSyntaxError, OSError):
+        pass
+    if 0 <= index < len(stmts):
+        return failure_from_error(display, f.text, e, body_offset, stmts[index].start, index)
+    failure = failure_from_error(display, "", e, body_offset=None)
+    if (pos and int(pos) - 1 - body_offset > body_len) or (not pos and parsed and index >= len(stmts)):
+        failure.message = bookkeeping_message(ctx.history, failure.message)
     return failure
+
+
+def bookkeeping_message(history: History, message: str) -> str:
+    return (f"after the file's last statement, recording it in schemadb's own history table {history.qualified} "
+            f"failed ({message}): the file dropped or changed that table; nothing of it was applied. If the project "
+            "has a table of that name of its own, give schemadb another one with --history-table")
 
 
 def _rollback(conn: psycopg.Connection) -> None:
@@ -172,18 +181,23 @@ def _rollback(conn: psycopg.Connection) -> None:
 
 
 def _log_failure(ctx: Context, f: SqlFile, action: str, transactional: bool, elapsed: int,
-                 failure: SqlFailure, log_id: int | None = None, done: int | None = None,
-                 done_checksum: str | None = None) -> None:
+                 failure: SqlFailure, stats: LockStats | None = None, log_id: int | None = None,
+                 done: int | None = None, done_checksum: str | None = None) -> None:
+    lock = dict(lock_attempts=stats.attempts, lock_wait_ms=stats.wait_ms) if stats else {}
+    notes = ctx.notes.get(f.version)
+    if stats and stats.blockers:
+        notes = {**(notes or {}), "blockers": stats.blockers}
     try:
-        with as_runner(ctx.conn):
+        with deferred(), as_runner(ctx.conn):
             if log_id is None:
                 ctx.history.log(ctx.conn, run_id=ctx.run_id, action=action, version=f.version, name=f.name,
                                 checksum=f.checksum, outcome="failed", duration_ms=elapsed,
-                                transactional=transactional, error=failure.one_line(), backup_file=ctx.backup_file)
+                                transactional=transactional, error=failure.one_line(), backup_file=ctx.backup_file,
+                                notes=notes, **lock)
             else:
-                ctx.conn.execute(ctx.history.q("log_update", id=log_id, outcome="failed", duration_ms=elapsed,
-                                               statements_done=done, done_checksum=done_checksum,
-                                               error=failure.one_line()))
+                ctx.conn.execute(ctx.history.q("log_update", **log_values(dict(
+                    outcome="failed", duration_ms=elapsed, statements_done=done, done_checksum=done_checksum,
+                    error=failure.one_line(), notes=notes, **lock)), id=log_id))
     except psycopg.Error:
         pass  # the failure itself is what the user needs to see
 
@@ -197,119 +211,50 @@ def as_runner(conn: psycopg.Connection):
         yield
 
 
-def _run_statements(ctx: Context, f: SqlFile, action: str, finish: sql.Composable, display: str,
-                    progress: Progress | None) -> FileRun:
-    conn = ctx.conn
-    slices = split_statements(f, display, action)
-    texts = [f.text[s] for s in slices]
-    resume = 0
-    if progress is not None:
-        n = progress.statements_done
-        if n > len(texts) or _digest(texts[:n]) != progress.done_checksum:
-            raise ValidationError(
-                f"{display}: {n} statement(s) of this no-transaction file already ran, and they were edited "
-                "since; restore them (only statements not yet run may change)"
-            )
-        resume = n
-        ctx.emit("resume", version=f.version, name=f.name, statement=n + 1, total=len(texts))
-    started = time.monotonic()
-    with as_runner(conn):
-        log_id = ctx.history.log(conn, run_id=ctx.run_id, action=action, version=f.version, name=f.name,
-                                 checksum=f.checksum, outcome="running", transactional=False,
-                                 statements_done=resume, statements_total=len(texts),
-                                 done_checksum=_digest(texts[:resume]), backup_file=ctx.backup_file)
-    conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{ctx.lock_timeout_ms}ms")))
-    attempts_total = 1
+def _after_interrupt(ctx: Context, f: SqlFile, action: str, display: str, result: ScriptResult,
+                     stats: LockStats, elapsed: int) -> FileRun:
+    """Ctrl-C or a lost connection during the message: say truthfully whether it committed."""
+    committed = result.committed
+    if committed is None and result.broken:
+        committed = history_says_done(ctx, f, action)
+    if committed:
+        run = FileRun(f.version, f.name, action, elapsed, True, stats.attempts, notices=take_notices(),
+                      lock_wait_ms=stats.wait_ms)
+        raise InterruptedAfter(run)
+    if committed is None and result.broken:
+        msg = ("the connection was lost while it ran; whether it committed is unknown: "
+               "check `schemadb status` (nothing else ran)")
+    else:
+        msg = "interrupted; its changes were rolled back (nothing of it was applied)"
+        if not result.broken:
+            _rollback(ctx.conn)
+            _log_failure(ctx, f, action, True, elapsed, SqlFailure(path=display, message="interrupted"), stats)
+    failure = SqlFailure(path=display, message=msg, interrupted=True)
+    raise MigrationError(action, f.version, f.name, failure)
+
+
+class InterruptedAfter(Exception):
+    """The file committed, then the run was interrupted (the runner records it as done, then stops)."""
+
+    def __init__(self, run: FileRun):
+        super().__init__(f"{run.version} {run.name} committed before the interrupt")
+        self.run = run
+
+
+def history_says_done(ctx: Context, f: SqlFile, action: str, wait_s: float = 10.0) -> bool | None:
+    """On a fresh connection: wait for the old backend to end, then read whether the history records the
+    file (apply) or no longer does (rollback). None when it cannot tell."""
+    from . import db
+
+    pid = ctx.conn.info.backend_pid
     try:
-        for i in range(resume, len(texts)):
-            stmt = texts[i]
-            index = _concurrent_index(stmt)
-            if index is not None:
-                state = _index_state(conn, index)
-                if state is False:
-                    ctx.emit("drop_invalid_index", version=f.version, index=index)
-                    conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(
-                        sql.Identifier(*index.split("."))))
-                elif state is True and progress is not None and i == resume:
-                    # The run that was killed finished this statement before recording it.
-                    ctx.emit("skip_done", version=f.version, statement=i + 1, index=index)
-                    _record_progress(ctx, log_id, i + 1, texts)
-                    continue
-            attempt = 0
-            while True:
-                attempt += 1
-                result = run_script(conn, stmt)
-                if result.error is None and not result.interrupted:
-                    break
-                _rollback(conn)
-                e = result.error
-                if e is not None and e.sqlstate == LOCK_NOT_AVAILABLE and attempt <= ctx.retries:
-                    delay = backoff(attempt)
-                    ctx.emit("retry", version=f.version, name=f.name, attempt=attempt, retries=ctx.retries,
-                             delay=round(delay, 2), reason=e.diag.message_primary, statement=i + 1)
-                    time.sleep(delay)
-                    continue
-                elapsed = int((time.monotonic() - started) * 1000)
-                if e is None:
-                    failure = SqlFailure(path=display, message="interrupted (Ctrl-C)")
-                    failure.line, failure.column = position_to_line_col(f.text, slices[i].start)
-                else:
-                    failure = failure_from_error(display, f.text, e, -slices[i].start, slices[i].start, i)
-                failure.statement_index = i
-                failure.statements_done = list(range(1, i + 1))
-                if index is not None and _index_state(conn, index) is False:
-                    failure.invalid_index = index
-                    failure.message += f" (left INVALID index {index}; it is dropped before the retry)"
-                _log_failure(ctx, f, action, False, elapsed, failure, log_id, i, _digest(texts[:i]))
-                raise MigrationError(action, f.version, f.name, failure)
-            attempts_total = max(attempts_total, attempt)
-            _record_progress(ctx, log_id, i + 1, texts)
-        elapsed = int((time.monotonic() - started) * 1000)
-        with as_runner(conn):
-            conn.execute(finish)
-            conn.execute(ctx.history.q("log_update", id=log_id, outcome="ok", duration_ms=elapsed,
-                                       statements_done=len(texts), done_checksum=_digest(texts), error=None))
-    finally:
-        if not conn.closed:
-            _rollback(conn)
-            conn.execute("RESET ALL")
-            conn.execute("RESET ROLE")
-    return FileRun(f.version, f.name, action, elapsed, False, attempts_total,
-                   resumed_at=resume + 1 if progress else None, notices=take_notices())
-
-
-def _record_progress(ctx: Context, log_id: int, done: int, texts: list[str]) -> None:
-    with as_runner(ctx.conn):
-        ctx.conn.execute(ctx.history.q("log_update", id=log_id, outcome="running", duration_ms=None,
-                                       statements_done=done, done_checksum=_digest(texts[:done]), error=None))
-
-
-def _concurrent_index(stmt: str) -> str | None:
-    """For CREATE [UNIQUE] INDEX CONCURRENTLY, the index's schema-qualified name ('schema.name' or 'name')."""
-    head = stmt.lstrip()[:80].upper()
-    if "CONCURRENTLY" not in head or "INDEX" not in head:
-        return None
-    from pglast import parse_sql
-    from pglast.ast import IndexStmt
-
-    try:
-        node = parse_sql(stmt)[0].stmt
+        with db.connect(ctx.settings, "status check", dsn=ctx.settings.dsn) as c:
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline and c.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0]:
+                time.sleep(0.1)
+            row = c.execute(sql.SQL("SELECT checksum FROM {} WHERE version = %s").format(ctx.history.ids["history"]),
+                            (f.version,)).fetchone()
     except Exception:
         return None
-    if not isinstance(node, IndexStmt) or not node.concurrent or not node.idxname:
-        return None
-    schema = node.relation.schemaname
-    return f"{schema}.{node.idxname}" if schema else node.idxname
-
-
-def _index_state(conn: psycopg.Connection, name: str) -> bool | None:
-    """True valid, False invalid, None absent."""
-    ident = sql.Identifier(*name.split(".")).as_string(conn)
-    row = conn.execute(
-        "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass(%s)", (ident,)
-    ).fetchone()
-    return None if row is None else bool(row[0])
-
-
-def new_run_id() -> str:
-    return str(uuid.uuid4())
+    return (row is not None) if action == "apply" else (row is None)

@@ -107,8 +107,15 @@ def _redis(result: HealthResult) -> None:
         return
     import redis
 
+    from .cache import check_redis_url
     from .config import redact
+    from .errors import ConfigError
 
+    try:
+        check_redis_url(url)
+    except ConfigError as e:
+        result.add("redis", False, e.message)
+        return
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         rtts = []

@@ -45,11 +45,29 @@ class Progress:
 
     log_id: int
     version: str
+    name: str
     action: str
     checksum: str | None
     statements_done: int
     done_checksum: str | None
     error: str | None
+    logged_at: datetime | None = None
+
+    @property
+    def key(self) -> int:
+        return int(self.version)
+
+
+def fit_name(name: str) -> str:
+    """An identifier of at most 63 bytes: a long one is cut and given a short hash, so that two long
+    names never become the same name (PostgreSQL would truncate them silently)."""
+    if len(name.encode()) <= 63:
+        return name
+    import hashlib
+
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    cut = name.encode()[:54].decode("utf-8", errors="ignore")
+    return f"{cut}_{digest}"
 
 
 class History:
@@ -57,38 +75,51 @@ class History:
         schema, table = settings.history
         self.schema = schema
         self.table = table
+        self.outcome_check = fit_name(f"{table}_log_outcome_check")
         self.ids = {
             "history": sql.Identifier(schema, table),
             "log": sql.Identifier(schema, f"{table}_log"),
-            "log_version_idx": sql.Identifier(f"{table}_log_version_idx"),
+            "log_version_idx": sql.Identifier(fit_name(f"{table}_log_version_idx")),
+            "log_outcome_check": sql.Identifier(self.outcome_check),
             "refreshes": sql.Identifier(schema, "schemadb_view_refreshes"),
         }
         self.qualified = f"{schema}.{table}"
+        self.log_table = f"{table}_log"
 
     def q(self, statement: str, /, **values) -> sql.Composed:
         """Statement `name` from sql/internal with the history identifiers and literal values."""
         args = {k: v if isinstance(v, sql.Composable) else sql.Literal(v) for k, v in values.items()}
         return _template(statement).format(**self.ids, **args)
 
-    def exists(self, conn: psycopg.Connection) -> bool:
-        row = conn.execute(
-            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
-            (self._regclass(self.table), self._regclass(f"{self.table}_log")),
-        ).fetchone()
-        return bool(row[0])
+    def state(self, conn: psycopg.Connection) -> tuple[bool, bool, bool]:
+        """(history table exists, log table exists, log table is of this version)."""
+        q = self.q("history_state", history_text=self.ids["history"].as_string(None),
+                   log_text=self.ids["log"].as_string(None))
+        return tuple(bool(x) for x in conn.execute(q).fetchone())
 
-    def _regclass(self, table: str) -> str:
-        return sql.Identifier(self.schema, table).as_string(None)
+    def exists(self, conn: psycopg.Connection) -> bool:
+        h, log, _current = self.state(conn)
+        return h and log
 
     def ensure(self, conn: psycopg.Connection) -> None:
-        """Create the tables when missing (call under the runner's advisory lock)."""
-        if self.exists(conn):
+        """Create the tables when missing, and bring a log table of an older schemadb up to this version
+        (call under the runner's advisory lock)."""
+        h, log, current = self.state(conn)
+        if h and log and current:
             return
         with conn.transaction():
-            exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)).fetchone()
-            if not exists:
-                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
-            conn.execute(self.q("history_create"))
+            if not (h and log):
+                exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)).fetchone()
+                if not exists:
+                    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+                conn.execute(self.q("history_create"))
+            if log and not current:
+                old = conn.execute(
+                    "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'"
+                    " AND pg_get_constraintdef(oid) LIKE '%%outcome%%'", (self.ids["log"].as_string(None),)
+                ).fetchone()
+                conn.execute(self.q("log_upgrade",
+                                    old_outcome_check=sql.Identifier(old[0] if old else self.outcome_check)))
 
     def applied(self, conn: psycopg.Connection) -> dict[int, Applied]:
         if not self.exists(conn):
@@ -97,18 +128,19 @@ class History:
             rows = cur.execute(self.q("history_select")).fetchall()
         return {int(r["version"]): Applied(**r) for r in rows}
 
-    def progress(self, conn: psycopg.Connection) -> dict[tuple[int, str], Progress]:
-        """Unfinished no-transaction runs, keyed by (version, action)."""
+    def progress(self, conn: psycopg.Connection) -> dict[tuple[int, str, str], Progress]:
+        """Unfinished no-transaction runs, keyed by (version, name, action)."""
         if not self.exists(conn):
             return {}
         out = {}
         with conn.cursor(row_factory=dict_row) as cur:
             for r in cur.execute(self.q("progress_select")).fetchall():
-                if r["outcome"] == "ok" or not r["statements_done"]:
+                if r["outcome"] in ("ok", "closed") or not r["statements_done"]:
                     continue
-                out[(int(r["version"]), r["action"])] = Progress(
-                    log_id=r["id"], version=r["version"], action=r["action"], checksum=r["checksum"],
-                    statements_done=r["statements_done"], done_checksum=r["done_checksum"], error=r["error"],
+                out[(int(r["version"]), r["name"] or "", r["action"])] = Progress(
+                    log_id=r["id"], version=r["version"], name=r["name"] or "", action=r["action"],
+                    checksum=r["checksum"], statements_done=r["statements_done"], done_checksum=r["done_checksum"],
+                    error=r["error"], logged_at=r["logged_at"],
                 )
         return out
 
@@ -126,6 +158,7 @@ class History:
 LOG_FIELDS = (
     "run_id", "action", "version", "name", "checksum", "outcome", "duration_ms", "transactional",
     "statements_done", "statements_total", "done_checksum", "error", "backup_file",
+    "lock_attempts", "lock_wait_ms", "notes",
 )
 
 
@@ -133,4 +166,9 @@ def log_values(values: dict) -> dict:
     unknown = set(values) - set(LOG_FIELDS)
     if unknown:
         raise TypeError(f"unknown log fields {unknown}")
-    return {k: values.get(k) for k in LOG_FIELDS}
+    out = {k: values.get(k) for k in LOG_FIELDS}
+    if out["notes"] is not None and not isinstance(out["notes"], sql.Composable):
+        from psycopg.types.json import Jsonb
+
+        out["notes"] = Jsonb(out["notes"])
+    return out

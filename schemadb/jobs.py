@@ -11,8 +11,9 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from . import locks
 from .config import Settings
-from .db import AdvisoryLock, connect, in_transaction_with_retries
+from .db import AdvisoryLock, connect
 from .errors import Skipped
 from .resources import read_sql
 
@@ -75,23 +76,31 @@ def refresh_views(conn: psycopg.Connection, settings: Settings, concurrently: bo
     history = History(settings)
     conn.execute(history.q("view_refreshes_create"))
     result = JobResult("refresh-views")
-    for v in dependency_order(views):
-        conc = concurrently and v["populated"] and v["has_unique_index"]
-        stmt = sql.SQL("REFRESH MATERIALIZED VIEW {c}{v}").format(
-            c=sql.SQL("CONCURRENTLY " if conc else ""), v=sql.Identifier(v["schema_name"], v["name"]))
-        started = time.monotonic()
-        def work(s=stmt, v=v, conc=conc, started=started):
-            conn.execute(s)
-            ms = int((time.monotonic() - started) * 1000)
-            conn.execute(history.q("view_refreshes_upsert", view_name=v["view"], duration_ms=ms, concurrently=conc))
-            return ms
-
-        ms = in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries, work)
-        item = {"view": v["view"], "concurrently": conc, "ms": ms}
-        result.items.append(item)
-        if emit:
-            emit("job_item", command="refresh-views", item=item)
+    retry = locks.from_settings(settings, emit, command="refresh-views")
+    try:
+        for v in dependency_order(views):
+            _refresh(conn, history, retry, v, concurrently, result, emit)
+    finally:
+        retry.close()
     return result
+
+
+def _refresh(conn, history, retry, v: dict, concurrently: bool, result: JobResult, emit) -> None:
+    conc = concurrently and v["populated"] and v["has_unique_index"]
+    stmt = sql.SQL("REFRESH MATERIALIZED VIEW {c}{v}").format(
+        c=sql.SQL("CONCURRENTLY " if conc else ""), v=sql.Identifier(v["schema_name"], v["name"]))
+    started = time.monotonic()
+    def work(s=stmt, v=v, conc=conc, started=started):
+        conn.execute(s)
+        ms = int((time.monotonic() - started) * 1000)
+        conn.execute(history.q("view_refreshes_upsert", view_name=v["view"], duration_ms=ms, concurrently=conc))
+        return ms
+
+    ms = locks.in_transaction(conn, retry, work, f"refresh {v['view']}")
+    item = {"view": v["view"], "concurrently": conc, "ms": ms}
+    result.items.append(item)
+    if emit:
+        emit("job_item", command="refresh-views", item=item)
 
 
 def maintenance(conn: psycopg.Connection, analyze: bool, vacuum: bool, emit=None) -> JobResult:

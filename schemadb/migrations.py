@@ -2,10 +2,14 @@
 
 A migration is migrations/NNNN_snake_name.sql (4+ digits) and its inverse rollback/NNNN_snake_name.sql.
 A first line `-- schemadb:no-transaction` runs the file statement by statement outside a transaction.
+A migration file with no statement (empty, or only comments) is a no-op migration; a rollback file with
+no statement marks its migration irreversible. A file still exactly as `schemadb new` wrote it was
+never written, and is refused.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
@@ -13,24 +17,57 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Problem
+from .filecache import ScanCache
+from .sqltext import LARGE, has_statement
 
 NAME_RE = re.compile(r"^(?P<version>\d{4,})_(?P<name>[a-z0-9]+(?:_[a-z0-9]+)*)\.sql$")
 DIRECTIVE_RE = re.compile(r"^\s*--\s*schemadb\s*:\s*no-transaction\s*$")
 _IGNORED = re.compile(r"^(\.|README|readme)")
+_HEAD = 65536  # bytes read to judge the first line and whether a large file has a statement
 
 
-@dataclass(frozen=True)
+def placeholder_texts(version: str, name: str) -> tuple[str, str]:
+    """What `schemadb new` writes: a file still exactly like this was never written."""
+    up = (f"-- {version} {name}\n-- Runs in one transaction (first line `-- schemadb:no-transaction` "
+          "to run statement by statement).\n\n")
+    down = f"-- Rollback of {version} {name}: restore the schema exactly as it was before it.\n\n"
+    return up, down
+
+
+class FileChanged(Exception):
+    """A file changed between the scan and its use."""
+
+
+@dataclass
 class SqlFile:
     path: Path
     version: str
     name: str
     checksum: str  # sha256 of the file's bytes
-    text: str  # decoded, BOM removed
     transactional: bool
+    has_statement: bool = True
+    size: int = 0
+    _text: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> int:
         return int(self.version)
+
+    @property
+    def text(self) -> str:
+        """The decoded text (BOM removed), read on first use and checked against the scanned checksum."""
+        if self._text is None:
+            data = self.read_bytes()
+            text = data.decode("utf-8")
+            self._text = text[1:] if text.startswith("\ufeff") else text
+        return self._text
+
+    def read_bytes(self) -> bytes:
+        with open(self.path, "rb") as fh:
+            data = fh.read()
+        if hashlib.sha256(data).hexdigest() != self.checksum:
+            raise FileChanged(f"{self.display()}: changed while schemadb was running; nothing of it was run")
+        return data
 
     def display(self, root: Path | None = None) -> str:
         """The path as the user can open it: relative to the working directory when under it."""
@@ -51,6 +88,11 @@ class Migration:
     def key(self) -> int:
         return int(self.version)
 
+    @property
+    def irreversible(self) -> bool:
+        """Its rollback file has no statement, while the migration does something."""
+        return bool(self.down and not self.down.has_statement and self.up and self.up.has_statement)
+
 
 @dataclass
 class Scan:
@@ -61,72 +103,111 @@ class Scan:
     def by_key(self) -> dict[int, Migration]:
         return {m.key: m for m in self.migrations}
 
+    @property
+    def irreversible(self) -> list[Migration]:
+        return [m for m in self.migrations if m.irreversible]
 
-def is_empty_sql(text: str) -> bool:
-    """Nothing but white space and -- comments."""
-    return all(not line.strip() or line.lstrip().startswith("--") for line in text.splitlines())
+
+def _nul_line(data: bytes) -> int | None:
+    i = data.find(b"\x00")
+    return None if i < 0 else data.count(b"\n", 0, i) + 1
 
 
-def load_file(path: Path, problems: list[Problem]) -> SqlFile | None:
-    m = NAME_RE.match(path.name)
-    if not m:
-        problems.append(
-            Problem(
-                "malformed_name",
-                f"{path}: malformed name; expected NNNN_snake_name.sql (4+ digits, lower-case snake_case)",
-                str(path),
-            )
-        )
-        return None
-    with open(os.fspath(path), "rb") as fh:  # plain open: this runs for every file on every command
-        data = fh.read()
+def _utf8_error(data: bytes) -> UnicodeDecodeError | None:
+    """Validate UTF-8 without keeping a decoded copy of a large file."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 20
     try:
-        text = data.decode("utf-8")
+        for i in range(0, len(data), step):
+            decoder.decode(data[i:i + step], final=i + step >= len(data))
+        if not data:
+            decoder.decode(b"", final=True)
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        problems.append(
-            Problem("not_utf8", f"{path}:{line}: not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})",
-                    str(path), m.group("version"))
-        )
-        return None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if is_empty_sql(text):
-        problems.append(Problem("empty_file", f"{path}: empty file (no SQL statement)", str(path), m.group("version")))
-        return None
-    first_line = text.split("\n", 1)[0].rstrip("\r")
-    return SqlFile(
-        path=path,
-        version=m.group("version"),
-        name=m.group("name"),
-        checksum=hashlib.sha256(data).hexdigest(),
-        text=text,
-        transactional=not DIRECTIVE_RE.match(first_line),
-    )
+        offset = i + e.start
+        return UnicodeDecodeError("utf-8", data, offset, offset + 1, e.reason)
+    return None
 
 
-def _load_dir(folder: Path, problems: list[Problem], unusable: set[int]) -> dict[int, SqlFile]:
+def _read(path: str, version: str, name: str) -> list:
+    """[checksum, transactional, has_statement, size, problem kind or None, problem message or None]."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as e:
+        return ["", True, True, 0, "unreadable", f"{path}: cannot be read ({e.strerror})"]
+    checksum = hashlib.sha256(data).hexdigest()
+    bad = _utf8_error(data)
+    if bad is not None:
+        line = data[: bad.start].count(b"\n") + 1
+        return [checksum, True, True, len(data), "not_utf8",
+                f"{path}:{line}: not UTF-8 (byte 0x{data[bad.start]:02x} at offset {bad.start})"]
+    line = _nul_line(data)
+    if line is not None:
+        return [checksum, True, True, len(data), "nul_byte",
+                f"{path}:{line}: contains a NUL byte (PostgreSQL would silently cut the file there)"]
+    head = data[:_HEAD].decode("utf-8", errors="ignore") if len(data) > LARGE else data.decode("utf-8")
+    if head.startswith("\ufeff"):
+        head = head[1:]
+    transactional = not DIRECTIVE_RE.match(head.split("\n", 1)[0].rstrip("\r"))
+    stated = has_statement(head) or (len(data) > LARGE and has_statement(data.decode("utf-8")))
+    if head in placeholder_texts(version, name):
+        folder = os.path.basename(os.path.dirname(path))
+        return [checksum, transactional, stated, len(data), "placeholder",
+                f"{path}: still exactly what `schemadb new` wrote ({folder} file never written); write it, "
+                "or, for a rollback that cannot undo its migration, replace it with a comment saying why"]
+    return [checksum, transactional, stated, len(data), None, None]
+
+
+def _load_dir(folder: Path, sub: str, cache: ScanCache, problems: list[Problem],
+              unusable: set[int]) -> dict[int, SqlFile]:
     """Files by version key; `unusable` collects the keys of well-named files that cannot be used
-    (empty, not UTF-8), so that their pair is not reported missing as well."""
+    (unreadable, not UTF-8, …), so that their pair is not reported missing as well."""
     files: dict[int, SqlFile] = {}
-    if not folder.is_dir():
+    try:
+        entries = sorted((e.name, e) for e in os.scandir(folder) if not _IGNORED.match(e.name))
+    except FileNotFoundError:
         return files
-    # os.scandir and plain string sorting: this runs on every command, over every file
-    entries = sorted((e.name, e.path) for e in os.scandir(folder) if not _IGNORED.match(e.name) and not e.is_dir())
-    for _name, entry_path in entries:
-        path = Path(entry_path)
-        f = load_file(path, problems)
-        if f is None:
-            m = NAME_RE.match(path.name)
+    except OSError as e:
+        problems.append(Problem("unreadable", f"{folder}: cannot be listed ({e.strerror})", str(folder)))
+        return files
+    for fname, entry in entries:
+        path = entry.path
+        try:
+            if entry.is_dir():
+                continue
+            st = entry.stat() if entry.is_file() else None
+        except OSError:
+            st = None
+        m = NAME_RE.match(fname)
+        if st is None:
+            what = "a dangling symbolic link" if entry.is_symlink() else "not a regular file"
+            problems.append(Problem("not_a_file", f"{path}: {what}; remove it or point it at a migration file",
+                                    path, m.group("version") if m else None))
             if m:
                 unusable.add(int(m.group("version")))
             continue
+        if not m:
+            problems.append(Problem(
+                "malformed_name",
+                f"{path}: malformed name; expected NNNN_snake_name.sql (4+ digits, lower-case snake_case)", path))
+            continue
+        version, name = m.group("version"), m.group("name")
+        key = cache.key(f"{sub}/{fname}", st)
+        facts = cache.get(key)
+        if facts is None:
+            facts = _read(path, version, name)
+            if facts[4] != "unreadable":
+                cache.put(key, facts)
+        checksum, transactional, stated, size, kind, message = facts
+        if kind is not None:
+            problems.append(Problem(kind, message, path, version))
+            unusable.add(int(version))
+            continue
+        f = SqlFile(Path(path), version, name, checksum, transactional, stated, size)
         if f.key in files:
             other = files[f.key]
-            problems.append(
-                Problem("duplicate_version", f"{path}: version {f.version} is also used by {other.path.name}",
-                        str(path), f.version)
-            )
+            problems.append(Problem("duplicate_version", f"{path}: version {f.version} is also used by "
+                                    f"{other.path.name}", path, f.version))
             continue
         files[f.key] = f
     return files
@@ -137,11 +218,14 @@ def scan(directory: Path) -> Scan:
     result = Scan(directory=directory)
     mig_dir, rb_dir = directory / "migrations", directory / "rollback"
     if not mig_dir.is_dir():
-        result.problems.append(Problem("no_migrations_dir", f"{mig_dir}: no such folder", str(mig_dir)))
+        what = "not a folder" if mig_dir.exists() else "no such folder"
+        result.problems.append(Problem("no_migrations_dir", f"{mig_dir}: {what}", str(mig_dir)))
         return result
+    cache = ScanCache(directory)
     unusable: set[int] = set()
-    ups = _load_dir(mig_dir, result.problems, unusable)
-    downs = _load_dir(rb_dir, result.problems, unusable)
+    ups = _load_dir(mig_dir, "migrations", cache, result.problems, unusable)
+    downs = _load_dir(rb_dir, "rollback", cache, result.problems, unusable)
+    cache.save()
     for key in sorted(set(ups) | set(downs)):
         up, down = ups.get(key), downs.get(key)
         if key in unusable:

@@ -70,10 +70,13 @@ class Printer:
                 self.line(f"{verb} {run.version} {run.name} ({run.duration_ms} ms{extra})")
             for n in run.notices or []:
                 self.line(f"  {n}")
-        elif kind == "retry":
-            where = f" statement {d['statement']}" if d.get("statement") else ""
-            self.line(f"  lock timeout in {d['version']}{where} ({d['reason']}); "
-                      f"retry {d['attempt']}/{d['retries']} in {d['delay']}s")
+        elif kind == "lock_retry":
+            from .locks import describe_blockers
+
+            nxt = f"; next attempt in {d['next_in_s']}s" if d.get("next_in_s") is not None else "; giving up"
+            self.line(f"  lock timeout in {d['what']} (attempt {d['attempt']}, {d['timeout_ms']} ms; "
+                      f"{d['elapsed_s']:.1f} s of {d['budget_s']:g} s): "
+                      f"{describe_blockers(d['blockers'], d['waiting_for'])}{nxt}")
         elif kind == "lock_wait":
             h = d.get("holder") or {}
             self.line(f"waiting for the lock held by pid {h.get('pid')} ({h.get('application_name')})")
@@ -82,7 +85,8 @@ class Printer:
         elif kind == "drop_invalid_index":
             self.line(f"  dropping INVALID index {d['index']} left by an earlier failed run")
         elif kind == "skip_done":
-            self.line(f"  statement {d['statement']} already completed (index {d['index']} is valid); skipped")
+            why = f"index {d['index']} is valid" if d.get("index") else "its effect is there"
+            self.line(f"  statement {d['statement']} already completed ({why}); skipped")
         elif kind == "table_done":
             r = d["report"]
             if self.tty:
@@ -188,6 +192,10 @@ class Printer:
         rows = [("version", "name", "state", "applied at", "by")]
         for e in r.entries:
             state = e.state if e.resume_at is None else f"{e.state} (resumes at statement {e.resume_at})"
+            if e.rollback_changed:
+                state += " (rollback changed)"
+            if e.irreversible:
+                state += " (irreversible)"
             rows.append((e.version, e.name, state, (e.applied_at or "").replace("T", " ")[:19], e.applied_by or ""))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         for row in rows:
@@ -195,8 +203,21 @@ class Printer:
         c = r.counts
         self.line(f"current version: {r.current_version or 'none'}; {c['applied']} applied, {c['pending']} pending, "
                   f"{c['changed']} changed, {c['missing']} missing ({r.history_table}, {r.directory})")
+        irreversible = [e.version for e in r.entries if e.irreversible]
+        if irreversible:
+            self.line(f"irreversible: {', '.join(irreversible)} (rollback has no statement)")
+        for n in r.notes:
+            self.line(n)
+        for p in r.problems:
+            self.line(f"problem: {p.message}")
+        if r.problems:
+            self.line(f"{len(r.problems)} problem(s) in the files: `schemadb migrate` refuses to run until they are fixed")
 
     def _render_ValidateResult(self, r) -> None:
+        for x in r.findings:
+            self.line(x.text())
+        if r.irreversible:
+            self.line(f"irreversible: {', '.join(r.irreversible)} (rollback has no statement; not a problem)")
         if not r.problems:
             where = "files and database" if r.checked_database else "files only"
             self.line(f"ok: {r.migrations} migrations, no problem ({where})")
@@ -206,7 +227,7 @@ class Printer:
         self.line(f"{len(r.problems)} problem(s)")
 
     def _render_RecordResult(self, r) -> None:
-        for v in r.versions:
+        for v in getattr(r, "versions", []):
             self.line(f"{'recorded' if r.command == 'baseline' else 'repaired'} {v['version']} {v['name']}")
         for n in r.notes:
             self.line(n)

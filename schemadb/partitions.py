@@ -14,9 +14,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from . import clock
+from . import clock, locks
 from .config import Settings, split_table_name
-from .db import in_transaction_with_retries
 from .errors import ConfigError, ValidationError
 from .resources import read_sql
 
@@ -106,36 +105,39 @@ def ensure(conn: psycopg.Connection, settings: Settings, ahead: int = 3, behind:
     months = clock.months_around(now, behind, ahead)
     result = PartitionsResult("ensure", now.isoformat(), [m.isoformat()[:7] for m in months], [], dry_run)
     tables = parents(conn, table)
-    for i, p in enumerate(tables, 1):
-        report = TableReport(p["parent"])
-        names = {c["name"] for c in children(conn, p["parent"])}
-        for month in months:
-            name = clock.partition_name(p["table_name"], month)
-            if name in names:
-                report.existing += 1
-                continue
-            if dry_run:
-                report.moved_rows += _rows_in_default(conn, p, month)
-                report.created.append(name)
-                continue
-
-            def create(p=p, month=month):
-                moved = _rows_in_default(conn, p, month)
-                conn.execute("SELECT core.create_monthly_partition(%s::regclass, %s)", (p["parent"], month))
-                return moved
-
-            def on_retry(attempt, delay, reason, name=name):
-                if emit:
-                    emit("retry", version=name, name="", attempt=attempt, retries=settings.retries,
-                         delay=round(delay, 2), reason=reason)
-
-            report.moved_rows += in_transaction_with_retries(conn, settings.lock_timeout_ms, settings.retries,
-                                                             create, on_retry)
-            report.created.append(name)
-        result.tables.append(report)
-        if emit:
-            emit("table_done", index=i, total=len(tables), report=report, dry_run=dry_run)
+    retry = locks.from_settings(settings, emit, command="partitions ensure")
+    try:
+        for i, p in enumerate(tables, 1):
+            _ensure_table(conn, retry, p, months, result, dry_run, emit, i, len(tables))
+    finally:
+        retry.close()
     return result
+
+
+def _ensure_table(conn, retry, p: dict, months, result: PartitionsResult, dry_run: bool, emit, i: int,
+                  total: int) -> None:
+    report = TableReport(p["parent"])
+    names = {c["name"] for c in children(conn, p["parent"])}
+    for month in months:
+        name = clock.partition_name(p["table_name"], month)
+        if name in names:
+            report.existing += 1
+            continue
+        if dry_run:
+            report.moved_rows += _rows_in_default(conn, p, month)
+            report.created.append(name)
+            continue
+
+        def create(p=p, month=month):
+            moved = _rows_in_default(conn, p, month)
+            conn.execute("SELECT core.create_monthly_partition(%s::regclass, %s)", (p["parent"], month))
+            return moved
+
+        report.moved_rows += locks.in_transaction(conn, retry, create, f"create partition {name}")
+        report.created.append(name)
+    result.tables.append(report)
+    if emit:
+        emit("table_done", index=i, total=total, report=report, dry_run=dry_run)
 
 
 def check(conn: psycopg.Connection, min_ahead: int = 1, table: str | None = None) -> PartitionsResult:

@@ -20,7 +20,9 @@ from .execute import Context, new_run_id, run_file
 from .history import History
 from .migrations import scan
 from .resources import read_sql
-from .runner import _display, _noop, directory_of
+from .runner import _noop
+from .state import directory_of
+from .state import display as _display
 
 
 @dataclass
@@ -97,7 +99,10 @@ def verify(settings: Settings, scratch_dsn: str | None = None, emit=_noop) -> Ve
             if history.applied(conn):
                 raise ConfigError(f"scratch database {describe_dsn(scratch_dsn)} already has migrations applied; "
                                   "verify needs an empty database")
-            ctx = Context(conn, history, new_run_id(), settings.lock_timeout_ms, settings.retries, emit)
+            from . import locks
+
+            ctx = Context(conn, history, new_run_id(), locks.from_settings(settings, emit, dsn=scratch_dsn), emit,
+                          settings)
             for m in sc.migrations:
                 assert m.up is not None and m.down is not None
                 entry = {"version": m.version, "name": m.name, "differences": [], "error": None}
@@ -137,12 +142,12 @@ def verify(settings: Settings, scratch_dsn: str | None = None, emit=_noop) -> Ve
 def _apply(ctx: Context, history: History, m, root) -> None:
     finish = history.q("history_insert", version=m.version, name=m.name, checksum=m.up.checksum,
                        rollback_checksum=m.down.checksum, transactional=m.up.transactional, duration_ms=None)
-    run_file(ctx, m.up, "apply", finish, m.up.transactional, _display(m.up, root))
+    run_file(ctx, m.up, "apply", finish, _display(m.up))
 
 
 def _rollback(ctx: Context, history: History, m, root) -> None:
     finish = history.q("history_delete", version=m.version)
-    run_file(ctx, m.down, "rollback", finish, m.down.transactional, _display(m.down, root))
+    run_file(ctx, m.down, "rollback", finish, _display(m.down))
 
 
 __all__ = ["verify", "snapshot", "compare", "VerifyResult", "MigrationError"]

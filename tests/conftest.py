@@ -44,6 +44,8 @@ def _server_dsn() -> str:
 
 
 SERVER_DSN = _server_dsn()
+CACHE_DIR = tempfile.mkdtemp(prefix="schemadb-test-cache-")
+atexit.register(lambda: shutil.rmtree(CACHE_DIR, ignore_errors=True))
 _params = conninfo_to_dict(SERVER_DSN)
 SERVER = {
     "host": _params.get("host", "127.0.0.1"),
@@ -116,10 +118,12 @@ def redis_url(redis_server, redisdb) -> str:
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
-    """No SCHEMADB_* or DATABASE_URL from the developer's shell leaks into a test."""
+    """No SCHEMADB_* or DATABASE_URL from the developer's shell leaks into a test; the file caches of the
+    tests live in a folder of the test session, not in the developer's ~/.cache."""
     for k in list(os.environ):
         if k.startswith("SCHEMADB_") or k in ("DATABASE_URL", "PGPASSWORD", "PGAPPNAME"):
             monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("SCHEMADB_CACHE_DIR", CACHE_DIR)
 
 
 @pytest.fixture
@@ -187,8 +191,28 @@ def spawn(args: list[str], dsn: str, directory: Path | None, **kw) -> subprocess
     """A real `schemadb` process (for concurrency and kill tests)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEMADB_")}
     env["SCHEMADB_DSN"] = dsn
+    env["SCHEMADB_CACHE_DIR"] = CACHE_DIR
     if directory:
         env["SCHEMADB_DIR"] = str(directory)
     env.update(kw.pop("env", {}))
     return subprocess.Popen([sys.executable, "-m", "schemadb", *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=kw.pop("cwd", ROOT), **kw)
+
+
+def write_set(root: Path, files: dict) -> Path:
+    """A migration folder written from strings: {"migrations/0001_a.sql": "…", …} (bytes allowed)."""
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(text if isinstance(text, bytes) else text.encode())
+    (root / "migrations").mkdir(exist_ok=True)
+    (root / "rollback").mkdir(exist_ok=True)
+    return root
+
+
+def one_error_line(r) -> str:
+    """The one `schemadb: error:` line of a failed command, with no traceback anywhere."""
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip() and not ln.startswith("schemadb: warning:")]
+    assert lines and lines[0].startswith("schemadb: error: "), r.stderr
+    assert "Traceback" not in r.output
+    return lines[0]

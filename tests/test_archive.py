@@ -142,6 +142,7 @@ def test_detach_waits_at_most_lock_timeout_then_reports(ref_dsn, ref):
     before = ref.execute(parts).fetchone()[0]
     blocker = psycopg.connect(ref_dsn)
     blocker.execute("SELECT count(*) FROM core.agent_outputs")  # a long reader holds ACCESS SHARE
+    pid = blocker.info.backend_pid
     try:
         t = time.monotonic()
         r = cli("archive", "--table", "core.agent_outputs", "--lock-timeout", "100ms", "--retries", "1",
@@ -152,8 +153,9 @@ def test_detach_waits_at_most_lock_timeout_then_reports(ref_dsn, ref):
     assert r.exit_code == 1
     assert "lock timeout" in r.stdout
     assert ref.execute(parts).fetchone()[0] == before  # nothing half-done
-    assert "lock timeout" in ref.execute("SELECT last_error FROM config.data_retention_policies"
-                                         " WHERE table_name = 'agent_outputs'").fetchone()[0]
+    recorded = ref.execute("SELECT last_error FROM config.data_retention_policies"
+                           " WHERE table_name = 'agent_outputs'").fetchone()[0]
+    assert "could not take its locks in 2 attempt(s)" in recorded and f"pg_cancel_backend({pid})" in recorded
 
 
 def test_second_instance_exits_zero_saying_so(ref_dsn, ref):

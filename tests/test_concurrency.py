@@ -10,7 +10,7 @@ import pytest
 
 from schemadb.db import lock_key
 
-from conftest import spawn
+from conftest import spawn, write_set
 
 KEY = lock_key("migrate:public.schema_migrations")
 
@@ -22,14 +22,6 @@ def wait_for(predicate, timeout=20.0):
             return True
         time.sleep(0.05)
     raise AssertionError("condition not reached in time")
-
-
-def write_set(root, files: dict):
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return root
 
 
 def test_lock_held_elsewhere_names_the_holder(run, project, dsn, db):
@@ -83,8 +75,11 @@ def test_lock_timeout_retries_then_fails(run, project, dsn, db):
         t = time.monotonic()
         r = cli("migrate", "--lock-timeout", "200ms", "--retries", "2")
         assert r.exit_code == 1
-        assert r.stdout.count("lock timeout in 0002") == 2
-        assert "[55P03] canceling statement due to lock timeout" in r.stderr
+        assert r.stdout.count("lock timeout in 0002") == 3  # the first attempt and two retries
+        pid = blocker.info.backend_pid
+        assert f"ShareRowExclusiveLock on public.accounts is held by pid {pid}" in r.stdout  # the FK of 0002
+        assert "could not take its locks in 3 attempt(s)" in r.stderr and "(--retries 2)" in r.stderr
+        assert f"pg_cancel_backend({pid})" in r.stderr
         assert time.monotonic() - t < 15
     finally:
         blocker.close()
@@ -176,7 +171,7 @@ def test_killed_no_transaction_runner_resumes(tmp_path, dsn, db, run):
         "rollback/0001_steps.sql": "DROP TABLE public.s2;\nDROP TABLE public.s1;\n",
     })
     proc = spawn(["migrate"], dsn, d)
-    backend = _kill_during(db, proc, "SELECT pg_sleep(1.5)")
+    backend = _kill_during(db, proc, "%SELECT pg_sleep(1.5)%")
     db.execute("SELECT pg_terminate_backend(%s)", (backend,))
     wait_for(lambda: db.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (backend,)).fetchone()[0] == 0)
     assert db.execute("SELECT to_regclass('public.s1') IS NOT NULL, to_regclass('public.s2') IS NOT NULL"

@@ -19,7 +19,8 @@ def test_every_command_has_help_and_is_in_the_readme():
 
 
 def test_every_environment_variable_is_in_the_readme():
-    text = Path(__file__).resolve().parent.parent.joinpath("schemadb/cli.py").read_text()
+    root = Path(__file__).resolve().parent.parent / "schemadb"
+    text = "".join(p.read_text() for p in root.rglob("*.py"))
     for var in set(re.findall(r"SCHEMADB_[A-Z_]+", text)):
         assert var in README, var
 

@@ -8,18 +8,11 @@ import pytest
 
 from schemadb import _localpg
 
-from conftest import make_dsn
+from conftest import make_dsn, one_error_line
 
 
 def tables(db):
     return {r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-
-
-def one_error_line(r):
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert lines and lines[0].startswith("schemadb: error: "), r.stderr
-    assert "Traceback" not in r.output
-    return lines[0]
 
 
 def test_syntax_error_names_file_line_column_and_sqlstate(run, project, db):
@@ -101,15 +94,6 @@ def test_validate_lists_every_problem(run, project, db):
     assert kinds == ["changed", "missing_file", "missing_migration", "missing_rollback", "not_utf8",
                      "out_of_order", "transaction_control"]
     assert run(project("good"))("validate", "--files-only").exit_code == 0
-
-
-def test_empty_file_refuses(run, project, db):
-    d = project("good")
-    (d / "migrations/0004_empty.sql").write_text("\n-- nothing yet\n")
-    (d / "rollback/0004_empty.sql").write_text("SELECT 1;\n")
-    r = run(d)("migrate")
-    assert r.exit_code == 3 and "0004_empty.sql: empty file" in r.stderr
-    assert tables(db) == set()
 
 
 def test_no_dsn_is_a_usage_error(project):

@@ -59,12 +59,34 @@ def test_duplicate_versions_even_with_other_padding(tmp_path):
     assert "duplicate_version" in kinds(sc)
 
 
-def test_empty_and_comment_only_files(tmp_path):
+def test_files_with_no_statement_are_no_ops_and_irreversible_rollbacks(tmp_path):
     write(tmp_path, "migrations/0001_a.sql", "")
     write(tmp_path, "migrations/0002_b.sql", "-- only a comment\n\n  \n")
+    write(tmp_path, "migrations/0003_c.sql", "/* a block /* nested */ comment */ ;\n")
+    write(tmp_path, "migrations/0004_d.sql", "CREATE TABLE d (a int);\n")
     write(tmp_path, "rollback/0001_a.sql", "SELECT 1;")
-    write(tmp_path, "rollback/0002_b.sql", "SELECT 1;")
-    assert kinds(scan(tmp_path)) == ["empty_file", "empty_file"]
+    write(tmp_path, "rollback/0002_b.sql", "")
+    write(tmp_path, "rollback/0003_c.sql", "-- nothing")
+    write(tmp_path, "rollback/0004_d.sql", "-- not reversible: the data is gone\n")
+    sc = scan(tmp_path)
+    assert sc.problems == []
+    assert [m.up.has_statement for m in sc.migrations] == [False, False, False, True]
+    # a rollback with no statement marks its migration irreversible, unless the migration is a no-op too
+    assert [m.version for m in sc.irreversible] == ["0004"]
+
+
+def test_placeholders_of_new_are_refused(tmp_path):
+    from schemadb.migrations import placeholder_texts
+
+    up, down = placeholder_texts("0001", "forgotten")
+    write(tmp_path, "migrations/0001_forgotten.sql", up)
+    write(tmp_path, "rollback/0001_forgotten.sql", down)
+    up2, down2 = placeholder_texts("0002", "half_done")
+    write(tmp_path, "migrations/0002_half_done.sql", "CREATE TABLE h (a int);\n")
+    write(tmp_path, "rollback/0002_half_done.sql", down2)
+    sc = scan(tmp_path)
+    assert kinds(sc) == ["placeholder", "placeholder", "placeholder"]
+    assert any("0001_forgotten.sql: still exactly what `schemadb new` wrote" in p.message for p in sc.problems)
 
 
 def test_non_utf8_file_names_line(tmp_path):

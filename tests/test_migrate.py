@@ -62,7 +62,8 @@ def test_status_states_and_exit_code(run, project, db):
     assert {m["version"]: m["state"] for m in doc["migrations"]} == {"0001": "changed", "0002": "missing",
                                                                     "0003": "pending"}
     assert doc["current_version"] == "0002"
-    assert doc["counts"] == {"applied": 0, "pending": 1, "changed": 1, "missing": 1}
+    assert doc["counts"] == {"applied": 0, "pending": 1, "changed": 1, "missing": 1, "irreversible": 0,
+                             "rollback_changed": 0}
 
 
 def test_migrate_json_output(run, project):

@@ -1,5 +1,5 @@
 -- schemadb's own bookkeeping tables; created by the runner (never by a migration), idempotently.
--- Placeholders are psycopg.sql identifiers: {history}, {log}.
+-- Placeholders are psycopg.sql identifiers: {history}, {log}, {log_version_idx}.
 CREATE TABLE IF NOT EXISTS {history} (
     version           text PRIMARY KEY,
     name              text NOT NULL,
@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS {log} (
     version          text NOT NULL,
     name             text,
     checksum         text,
-    outcome          text NOT NULL CHECK (outcome IN ('ok', 'failed', 'running')),
+    outcome          text NOT NULL CONSTRAINT {log_outcome_check} CHECK (outcome IN ('ok', 'failed', 'running', 'closed')),
     duration_ms      integer,
     db_user          text NOT NULL DEFAULT session_user,
     application_name text NOT NULL DEFAULT current_setting('application_name'),
@@ -29,7 +29,10 @@ CREATE TABLE IF NOT EXISTS {log} (
     statements_total integer,
     done_checksum    text,
     error            text,
-    backup_file      text
+    backup_file      text,
+    lock_attempts    integer,
+    lock_wait_ms     integer,
+    notes            jsonb
 );
 COMMENT ON TABLE {log} IS 'schemadb: every apply, rollback, baseline and repair (the history of the history)';
 CREATE INDEX IF NOT EXISTS {log_version_idx} ON {log} (version, id);

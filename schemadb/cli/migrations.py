@@ -1,0 +1,159 @@
+"""Commands over the migration history: migrate, rollback, status, validate, new, baseline, repair, log,
+verify."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..config import Settings
+from ..errors import Cancelled, ConfigError
+from ..output import Printer
+from .base import cli, command, common_options, lock_options
+
+
+@cli.command()
+@common_options
+@lock_options
+@click.option("--target", metavar="VERSION", help="apply pending migrations up to this version")
+@click.option("--dry-run", is_flag=True, help="print what would run; change nothing")
+@click.option("--backup", "backup_dir", metavar="DIR", envvar="SCHEMADB_BACKUP_DIR",
+              help="take a verified backup into DIR before applying anything [env SCHEMADB_BACKUP_DIR]")
+@command
+def migrate(s: Settings, out: Printer, target, dry_run, backup_dir):
+    """Apply pending migrations in version order."""
+    from .. import runner
+
+    res = runner.migrate(s, target=target, dry_run=dry_run, emit=out.event, backup_dir=backup_dir)
+    out.result(res)
+    if res.error is not None:
+        res.error.reported_in_result = True
+        raise res.error
+    return 0
+
+
+@cli.command()
+@common_options
+@lock_options
+@click.option("--steps", type=int, metavar="N", help="roll back the N newest migrations (default 1)")
+@click.option("--target", metavar="VERSION", help="roll back every migration newer than VERSION")
+@click.option("--all", "all_", is_flag=True, help="roll back every applied migration")
+@click.option("--dry-run", is_flag=True, help="print what would run; change nothing")
+@click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation (--all, --target)")
+@command
+def rollback(s: Settings, out: Printer, steps, target, all_, dry_run, yes):
+    """Run rollback files, newest first (default: one step)."""
+    from .. import runner
+
+    if (all_ or target is not None) and not dry_run and not yes:
+        plan = runner.rollback(s, steps=steps, target=target, all_=all_, dry_run=True)
+        if not plan.planned:
+            out.result(plan)
+            return 0
+        if not sys.stdin.isatty():
+            raise ConfigError(f"rollback of {len(plan.planned)} migration(s) needs --yes when not on a terminal; "
+                              "take a backup first (schemadb backup)")
+        for e in plan.planned:
+            out.line(f"will roll back {e.version} {e.name}")
+        if not click.confirm(f"Roll back {len(plan.planned)} migration(s)? Take a backup first "
+                             "(schemadb backup)", default=False):
+            raise Cancelled("rollback cancelled; nothing was changed")
+    res = runner.rollback(s, steps=steps, target=target, all_=all_, dry_run=dry_run, emit=out.event)
+    out.result(res)
+    if res.error is not None:
+        res.error.reported_in_result = True
+        raise res.error
+    return 0
+
+
+@cli.command()
+@common_options
+@click.option("--exit-code", is_flag=True, help="exit 1 while any migration is pending (CI gate)")
+@command
+def status(s: Settings, out: Printer, exit_code):
+    """Every version with its state: applied, pending, changed, missing."""
+    from .. import runner
+
+    res = runner.status(s)
+    out.result(res)
+    return 1 if exit_code and res.counts["pending"] else 0
+
+
+@cli.command()
+@common_options
+@click.option("--files-only", is_flag=True, help="check the files without a database")
+@command
+def validate(s: Settings, out: Printer, files_only):
+    """List every problem (exit 3): changed or missing files, bad names, missing pairs, out-of-order versions."""
+    from .. import runner
+
+    res = runner.validate(s, files_only=files_only)
+    out.result(res)
+    return 3 if res.problems else 0
+
+
+@cli.command()
+@common_options
+@click.argument("name")
+@command
+def new(s: Settings, out: Printer, name):
+    """Create the next-numbered migration/rollback pair."""
+    from .. import runner
+
+    out.result(runner.new(s, name))
+    return 0
+
+
+@cli.command()
+@common_options
+@lock_options
+@click.option("--version", "version", required=True, metavar="V", help="record every migration up to V")
+@command
+def baseline(s: Settings, out: Printer, version):
+    """Record migrations up to V as applied without running them (adopt an existing database)."""
+    from .. import runner
+
+    out.result(runner.baseline(s, version, emit=out.event))
+    return 0
+
+
+@cli.command()
+@common_options
+@lock_options
+@command
+def repair(s: Settings, out: Printer):
+    """Re-record the checksums of changed files, after a DBA reviewed them."""
+    from .. import runner
+
+    out.result(runner.repair(s, emit=out.event))
+    return 0
+
+
+@cli.command()
+@common_options
+@click.option("--limit", type=int, default=20, show_default=True, help="entries to show")
+@command
+def log(s: Settings, out: Printer, limit):
+    """The history of the history: every apply, rollback, baseline and repair."""
+    from .. import runner
+
+    out.result(runner.history_log(s, limit))
+    return 0
+
+
+@cli.command()
+@common_options
+@lock_options
+@click.option("--scratch-dsn", envvar="SCHEMADB_SCRATCH_DSN", metavar="URL",
+              help="an empty database to use (default: create and drop one next to --dsn)")
+@command
+def verify(s: Settings, out: Printer, scratch_dsn):
+    """Prove every rollback: apply, roll back and compare the schema, on a scratch database."""
+    from .. import verify as verify_mod
+
+    res = verify_mod.verify(s, scratch_dsn=scratch_dsn, emit=out.event)
+    out.result(res)
+    return 1 if any(m["differences"] for m in res.migrations) else 0
+
+
