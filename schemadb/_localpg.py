@@ -47,6 +47,12 @@ def _chown(path: Path) -> None:
         shutil.chown(path, "postgres", "postgres")
 
 
+def _options(port: int, root: Path) -> str:
+    """The server settings of every throwaway server (a standby needs at least its primary's)."""
+    return (f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} "
+            "-c fsync=on -c max_connections=200 -c shared_buffers=256MB")
+
+
 def start(directory: str | Path, port: int | None = None) -> str:
     """Start (initialising on first use) a server with its data under `directory`; return its DSN."""
     root = Path(directory).resolve()
@@ -65,13 +71,33 @@ def start(directory: str | Path, port: int | None = None) -> str:
         port = int(port_file.read_text())
     else:
         port = port or free_port()
-        opts = (f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} "
-                "-c fsync=on -c max_connections=200 -c shared_buffers=256MB")
         subprocess.run(_as_owner([str(b / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"),
-                                  "-o", opts, "-w", "-t", "60", "start"]),
+                                  "-o", _options(port, root), "-w", "-t", "60", "start"]),
                        check=True, stdout=subprocess.DEVNULL)
         port_file.write_text(str(port))
     return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+
+def start_standby(primary_dsn: str, directory: str | Path) -> str:
+    """A hot standby of the server at `primary_dsn` (pg_basebackup -R), with its data under `directory`;
+    return its DSN. For tests of what schemadb does against a standby."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    root = Path(directory).resolve()
+    data = root / "data"
+    root.mkdir(parents=True, exist_ok=True)
+    _chown(root)
+    b = bindir()
+    p = conninfo_to_dict(primary_dsn)
+    subprocess.run(_as_owner([str(b / "pg_basebackup"), "-h", p.get("host", "127.0.0.1"), "-p", str(p.get("port", 5432)),
+                              "-U", p.get("user", "postgres"), "-D", str(data), "-R", "-X", "stream", "--no-sync"]),
+                   check=True, stdout=subprocess.DEVNULL)
+    port = free_port()
+    subprocess.run(_as_owner([str(b / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"),
+                              "-o", _options(port, root) + " -c hot_standby=on", "-w", "-t", "60", "start"]),
+                   check=True, stdout=subprocess.DEVNULL)
+    (root / "port").write_text(str(port))
+    return f"postgresql://{p.get('user', 'postgres')}@127.0.0.1:{port}/{p.get('dbname', 'postgres')}"
 
 
 def stop(directory: str | Path) -> None:

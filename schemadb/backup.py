@@ -283,7 +283,7 @@ def restore(settings: Settings, file: str | Path, clean: bool = False, jobs: int
     manifest = read_sidecars(path)
     if jobs < 1:
         raise ConfigError("--jobs must be 1 or more")
-    conn = connect(settings, "restore")
+    conn = connect(settings, "restore", writable=True)
     try:
         pg_restore = find_tool("pg_restore", conn.info.server_version // 10000)
     finally:

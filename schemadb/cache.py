@@ -32,25 +32,6 @@ def _normalize(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def check_redis_url(url: str, what: str = "SCHEMADB_REDIS_URL") -> None:
-    """Refuse (exit 2) a value redis-py cannot use, before any work is done (it would fail only after
-    the migrations committed)."""
-    from urllib.parse import urlsplit
-
-    from .config import redact
-    from .errors import ConfigError
-
-    try:
-        parts = urlsplit(url)
-        ok = parts.scheme in ("redis", "rediss", "unix") and bool(parts.scheme == "unix" or parts.hostname)
-        _ = parts.port  # a port that is not a number raises ValueError
-    except ValueError:
-        ok = False
-    if not ok:
-        raise ConfigError(f"{what}={redact(url)!r} is not a Redis URL: expected redis://[:password@]host[:port][/db], "
-                          "rediss://… or unix:///path/to/socket")
-
-
 def publish_schema_version(redis_url: str, namespace: str, version: str | None) -> None:
     """Called by `schemadb migrate` after it applied something: new keys for every cached entry."""
     import redis
@@ -68,6 +49,8 @@ class GuardedRedis:
 
         url = redis_url or os.environ.get("SCHEMADB_REDIS_URL")
         if url:
+            from .config import check_redis_url
+
             check_redis_url(url, "redis_url" if redis_url else "SCHEMADB_REDIS_URL")
         self.client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout) if url else None
         self.retry_after = retry_after

@@ -38,8 +38,3 @@ def months_around(today: dt.date | dt.datetime, behind: int, ahead: int) -> list
     """First days of the months from `behind` months before today's month to `ahead` months after it."""
     base = month_start(today)
     return [add_months(base, k) for k in range(-behind, ahead + 1)]
-
-
-def partition_name(table: str, month: dt.date) -> str:
-    """The map's naming (§3.2): <table>_yYYYYmMM (must agree with core.create_monthly_partition)."""
-    return f"{table}_y{month:%Y}m{month:%m}"

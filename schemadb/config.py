@@ -143,3 +143,19 @@ def describe_dsn(dsn: str) -> str:
     user = d.get("user") or os.environ.get("PGUSER") or ""
     db = d.get("dbname") or os.environ.get("PGDATABASE") or user
     return f"{user + '@' if user else ''}{host}:{port}/{db}"
+
+
+def check_redis_url(url: str, what: str = "SCHEMADB_REDIS_URL") -> None:
+    """Refuse (exit 2) a value redis-py cannot use, before any work is done (it would fail only after
+    the migrations committed)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("redis", "rediss", "unix") and bool(parts.scheme == "unix" or parts.hostname)
+        _ = parts.port  # a port that is not a number raises ValueError
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(f"{what}={redact(url)!r} is not a Redis URL: expected redis://[:password@]host[:port][/db], "
+                          "rediss://… or unix:///path/to/socket")

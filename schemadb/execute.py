@@ -68,6 +68,14 @@ class Context:
     settings: object = None  # to read the history on a fresh connection when the outcome is unknown
     backup_file: str | None = None
     notes: dict = field(default_factory=dict)  # per version: what the log row records besides (lint, …)
+    done: list = field(default_factory=list)  # FileRun of every file committed, appended as it commits
+
+    def committed(self, run: FileRun) -> FileRun:
+        """Record a committed file at once (signals held), so that an interrupt arriving a moment later
+        can never make the report say otherwise."""
+        with deferred():
+            self.done.append(run)
+        return run
 
 
 def new_run_id() -> str:
@@ -116,27 +124,38 @@ def _run_transactional(ctx: Context, f: SqlFile, action: str, finish: sql.Compos
     message += suffix
     started = time.monotonic()
 
+    sent: list[ScriptResult] = []  # each attempt's result object, readable even if an interrupt cuts in
+
     def attempt(a) -> ScriptResult:
         message[:_HEAD_WIDTH] = head(a.timeout_ms, a.number, a.waited_ms)
-        result = run_script(conn, message)
+        result = ScriptResult()
+        sent.append(result)
+        run_script(conn, message, result)
         if not result.interrupted and not result.broken:
             _rollback(conn)
         return result
 
-    result, stats = ctx.locks.run(attempt, lambda r: is_lock_timeout(r.error) and not r.interrupted,
-                                  f"{f.version} {f.name}", conn.info.backend_pid)
+    try:
+        result, stats = ctx.locks.run(attempt, lambda r: is_lock_timeout(r.error) and not r.interrupted,
+                                      f"{f.version} {f.name}", conn.info.backend_pid)
+    except KeyboardInterrupt:  # between attempts, or just after one: its result object says what happened
+        result = sent[-1] if sent else ScriptResult()
+        result.interrupted = True
+        stats = LockStats(attempts=len(sent))
     elapsed = int((time.monotonic() - started) * 1000)
-    notices = take_notices()
+    if result.committed and result.error is None:
+        run = ctx.committed(FileRun(f.version, f.name, action, elapsed, True, stats.attempts, notices=take_notices(),
+                                    lock_wait_ms=stats.wait_ms, lock_retries=stats.history))
+        if result.interrupted:
+            raise InterruptedAfter(run)
+        return run
     if result.interrupted or result.broken:
         return _after_interrupt(ctx, f, action, display, result, stats, elapsed)
     if result.error is None:
-        if result.committed is not True:
-            failure = SqlFailure(path=display, message="the file leaves a transaction open or ends inside a quote, "
-                                 "comment or dollar-quoted string; nothing was applied")
-            _log_failure(ctx, f, action, True, elapsed, failure, stats)
-            raise MigrationError(action, f.version, f.name, failure)
-        return FileRun(f.version, f.name, action, elapsed, True, stats.attempts, notices=notices,
-                       lock_wait_ms=stats.wait_ms, lock_retries=stats.history)
+        failure = SqlFailure(path=display, message="the file leaves a transaction open or ends inside a quote, "
+                             "comment or dollar-quoted string; nothing was applied")
+        _log_failure(ctx, f, action, True, elapsed, failure, stats)
+        raise MigrationError(action, f.version, f.name, failure)
     failure = locate(ctx, f, display, result.error, result.error_index - 4, _HEAD_WIDTH, body_len)
     if stats.exhausted:
         failure.message = ctx.locks.exhausted_message(f"{f.version} {f.name}", stats)
@@ -154,17 +173,20 @@ def locate(ctx: Context, f: SqlFile, display: str, e: psycopg.Error, index: int,
     pos = e.diag.statement_position
     if pos and 0 <= int(pos) - 1 - body_offset <= body_len:
         return failure_from_error(display, f.text, e, body_offset)
-    stmts, parsed = [], False
-    try:
-        from .facts import statements
+    from itertools import islice
 
-        stmts, parsed = statements(f), True
-    except (SqlSyntaxError, OSError):
-        pass
-    if 0 <= index < len(stmts):
-        return failure_from_error(display, f.text, e, body_offset, stmts[index].start, index)
+    from .sqltext import statement_starts
+
+    text = f.text
+    parsed = True
+    try:
+        start = next(islice(statement_starts(text), index, None), None) if index >= 0 else None
+    except SqlSyntaxError:
+        start, parsed = None, False
+    if start is not None:
+        return failure_from_error(display, text, e, body_offset, start, index)
     failure = failure_from_error(display, "", e, body_offset=None)
-    if (pos and int(pos) - 1 - body_offset > body_len) or (not pos and parsed and index >= len(stmts)):
+    if (pos and int(pos) - 1 - body_offset > body_len) or (not pos and parsed and index >= 0):
         failure.message = bookkeeping_message(ctx.history, failure.message)
     return failure
 
@@ -218,8 +240,8 @@ def _after_interrupt(ctx: Context, f: SqlFile, action: str, display: str, result
     if committed is None and result.broken:
         committed = history_says_done(ctx, f, action)
     if committed:
-        run = FileRun(f.version, f.name, action, elapsed, True, stats.attempts, notices=take_notices(),
-                      lock_wait_ms=stats.wait_ms)
+        run = ctx.committed(FileRun(f.version, f.name, action, elapsed, True, stats.attempts, notices=take_notices(),
+                                    lock_wait_ms=stats.wait_ms))
         raise InterruptedAfter(run)
     if committed is None and result.broken:
         msg = ("the connection was lost while it ran; whether it committed is unknown: "
@@ -227,8 +249,9 @@ def _after_interrupt(ctx: Context, f: SqlFile, action: str, display: str, result
     else:
         msg = "interrupted; its changes were rolled back (nothing of it was applied)"
         if not result.broken:
-            _rollback(ctx.conn)
-            _log_failure(ctx, f, action, True, elapsed, SqlFailure(path=display, message="interrupted"), stats)
+            with deferred():
+                _rollback(ctx.conn)
+                _log_failure(ctx, f, action, True, elapsed, SqlFailure(path=display, message="interrupted"), stats)
     failure = SqlFailure(path=display, message=msg, interrupted=True)
     raise MigrationError(action, f.version, f.name, failure)
 

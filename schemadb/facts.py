@@ -32,7 +32,7 @@ def statements(f: SqlFile) -> list[Stmt]:
     if hit is not None:
         return [Stmt.from_json(s) for s in hit]
     try:
-        found = parse(f.text)
+        found = parse(f.text, collapse=f.transactional)  # statement by statement only where it runs so
     except SqlSyntaxError as e:
         cache.put(f.checksum, {"error": [e.message, e.offset]})
         raise

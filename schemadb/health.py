@@ -60,10 +60,16 @@ def health(settings: Settings, max_view_age_s: int = DEFAULT_MAX_VIEW_AGE_S) -> 
             t = time.perf_counter()
             conn.execute("SELECT 1").fetchone()
             rtts.append((time.perf_counter() - t) * 1000)
-        version = conn.execute("SELECT current_setting('server_version')").fetchone()[0]
+        version, standby, read_only = conn.execute(
+            "SELECT current_setting('server_version'), pg_is_in_recovery(),"
+            " current_setting('default_transaction_read_only') = 'on'").fetchone()
         result.add("database", True, f"PostgreSQL {version}; round trip {statistics.median(rtts):.2f} ms "
                    f"(connect {connect_ms:.1f} ms)", latency_ms=round(statistics.median(rtts), 3),
                    server_version=version)
+        if standby or read_only:
+            result.add("primary", False, "a standby (in recovery): migrate and the cron commands need the primary"
+                       if standby else "the server takes no writes (default_transaction_read_only is on)",
+                       standby=standby)
 
         history = History(settings)
         entries = runner.entries_of(scan(runner.directory_of(settings)), history.applied(conn), history.progress(conn))
@@ -72,7 +78,7 @@ def health(settings: Settings, max_view_age_s: int = DEFAULT_MAX_VIEW_AGE_S) -> 
         result.add("migrations", bad == 0, f"{counts['applied']} applied, {counts['pending']} pending, "
                    f"{counts['changed']} changed, {counts['missing']} missing", **counts)
 
-        if conn.execute("SELECT to_regprocedure('core.create_monthly_partition(regclass,date)') IS NOT NULL"
+        if conn.execute("SELECT to_regprocedure('core.partition_months(regclass)') IS NOT NULL"
                         ).fetchone()[0]:
             chk = partitions.check(conn, min_ahead=1)
             missing = [p for p in chk.problems if "no partition for" in p]
@@ -107,8 +113,7 @@ def _redis(result: HealthResult) -> None:
         return
     import redis
 
-    from .cache import check_redis_url
-    from .config import redact
+    from .config import check_redis_url, redact
     from .errors import ConfigError
 
     try:

@@ -20,7 +20,7 @@ from .resources import read_sql
 
 @contextmanager
 def cron_session(settings: Settings, command: str, wait: float = 0.0):
-    conn = connect(settings, command)
+    conn = connect(settings, command, writable=True)
     lock = AdvisoryLock(conn, f"cron:{command}")
     try:
         holder = lock.try_or_wait(wait)

@@ -38,16 +38,32 @@ class FileChanged(Exception):
     """A file changed between the scan and its use."""
 
 
-@dataclass
 class SqlFile:
-    path: Path
-    version: str
-    name: str
-    checksum: str  # sha256 of the file's bytes
-    transactional: bool
-    has_statement: bool = True
-    size: int = 0
-    _text: str | None = field(default=None, repr=False, compare=False)
+    """One migration or rollback file as the scan found it (a plain class with slots: a scan makes
+    thousands of them on long histories)."""
+
+    __slots__ = ("file", "version", "name", "checksum", "transactional", "has_statement", "size", "_text", "_path")
+
+    def __init__(self, file: str | Path, version: str, name: str, checksum: str, transactional: bool,
+                 has_statement: bool = True, size: int = 0):
+        self.file = str(file)  # the path as found
+        self.version = version
+        self.name = name
+        self.checksum = checksum  # sha256 of the file's bytes
+        self.transactional = transactional
+        self.has_statement = has_statement
+        self.size = size
+        self._text: str | None = None
+        self._path: Path | None = None
+
+    def __repr__(self) -> str:
+        return f"SqlFile({self.file!r}, {self.checksum[:12]})"
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:
+            self._path = Path(self.file)
+        return self._path
 
     @property
     def key(self) -> int:
@@ -56,14 +72,17 @@ class SqlFile:
     @property
     def text(self) -> str:
         """The decoded text (BOM removed), read on first use and checked against the scanned checksum."""
-        if self._text is None:
-            data = self.read_bytes()
-            text = data.decode("utf-8")
-            self._text = text[1:] if text.startswith("\ufeff") else text
-        return self._text
+        if self._text is not None:
+            return self._text
+        data = self.read_bytes()
+        text = data.decode("utf-8")
+        text = text[1:] if text.startswith("\ufeff") else text
+        if len(text) <= LARGE:  # a large file is decoded again when needed, not kept while it is sent
+            self._text = text
+        return text
 
     def read_bytes(self) -> bytes:
-        with open(self.path, "rb") as fh:
+        with open(self.file, "rb") as fh:
             data = fh.read()
         if hashlib.sha256(data).hexdigest() != self.checksum:
             raise FileChanged(f"{self.display()}: changed while schemadb was running; nothing of it was run")
@@ -74,7 +93,7 @@ class SqlFile:
         try:
             return str(self.path.resolve().relative_to(Path.cwd()))
         except (ValueError, OSError):
-            return str(self.path)
+            return self.file
 
 
 @dataclass
@@ -203,11 +222,11 @@ def _load_dir(folder: Path, sub: str, cache: ScanCache, problems: list[Problem],
             problems.append(Problem(kind, message, path, version))
             unusable.add(int(version))
             continue
-        f = SqlFile(Path(path), version, name, checksum, transactional, stated, size)
+        f = SqlFile(path, version, name, checksum, transactional, stated, size)
         if f.key in files:
             other = files[f.key]
             problems.append(Problem("duplicate_version", f"{path}: version {f.version} is also used by "
-                                    f"{other.path.name}", path, f.version))
+                                    f"{os.path.basename(other.file)}", path, f.version))
             continue
         files[f.key] = f
     return files

@@ -177,8 +177,11 @@ class Printer:
             self.line(f"dry run: {len(r.planned)} to run; nothing was changed")
             return
         if r.error is not None:
+            from .errors import Interrupted
+
             if r.done:
-                self.line(f"{verb} before the failure: {', '.join(x.version for x in r.done)}")
+                what = "the interrupt" if isinstance(r.error, Interrupted) else "the failure"
+                self.line(f"{verb} before {what}: {', '.join(x.version for x in r.done)}")
             else:
                 self.line(f"nothing {verb} (current version {r.current_version or 'none'})")
             return
@@ -198,20 +201,20 @@ class Printer:
                 state += " (irreversible)"
             rows.append((e.version, e.name, state, (e.applied_at or "").replace("T", " ")[:19], e.applied_by or ""))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        for row in rows:
-            self.line("  ".join(c.ljust(widths[i]) for i, c in enumerate(row[:4])) + "  " + row[4])
+        out = [f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]:<{widths[3]}}  {row[4]}"
+               for row in rows]
         c = r.counts
-        self.line(f"current version: {r.current_version or 'none'}; {c['applied']} applied, {c['pending']} pending, "
-                  f"{c['changed']} changed, {c['missing']} missing ({r.history_table}, {r.directory})")
+        out.append(f"current version: {r.current_version or 'none'}; {c['applied']} applied, {c['pending']} pending, "
+                   f"{c['changed']} changed, {c['missing']} missing ({r.history_table}, {r.directory})")
         irreversible = [e.version for e in r.entries if e.irreversible]
         if irreversible:
-            self.line(f"irreversible: {', '.join(irreversible)} (rollback has no statement)")
-        for n in r.notes:
-            self.line(n)
-        for p in r.problems:
-            self.line(f"problem: {p.message}")
+            out.append(f"irreversible: {', '.join(irreversible)} (rollback has no statement)")
+        out += r.notes
+        out += [f"problem: {p.message}" for p in r.problems]
         if r.problems:
-            self.line(f"{len(r.problems)} problem(s) in the files: `schemadb migrate` refuses to run until they are fixed")
+            out.append(f"{len(r.problems)} problem(s) in the files: `schemadb migrate` refuses to run until they "
+                       "are fixed")
+        self.line("\n".join(out))  # one write (and one pass of the password mask) for thousands of rows
 
     def _render_ValidateResult(self, r) -> None:
         for x in r.findings:

@@ -1,8 +1,10 @@
 """`schemadb partitions ensure|check|list`: monthly partitions of every range-partitioned table.
 
 The tables come from the catalogue (sql/queries/partitioned_tables.sql), never from a list. The
-naming and bounds live in one SQL function, core.create_monthly_partition (map §5.6), which also moves
-rows that landed in the default partition into the new month, in the same transaction.
+naming lives in one SQL function (core.monthly_partition_name, names that always fit in 63 bytes), the
+creation in core.create_monthly_partition (which moves rows that landed in the default partition into
+the new month, in the same transaction), and a month counts as present when a partition's bounds
+cover it (core.partition_months), whatever the partition is called.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .errors import ConfigError, ValidationError
 from .resources import read_sql
 
 CREATE_FUNCTION = "core.create_monthly_partition(regclass,date)"
+MONTHS_FUNCTION = "core.partition_months(regclass)"
 
 
 @dataclass
@@ -77,9 +80,19 @@ def children(conn: psycopg.Connection, parent: str) -> list[dict]:
         return cur.execute(read_sql("queries", "partitions_of.sql"), {"parent": parent}).fetchall()
 
 
+def covered_months(conn: psycopg.Connection, parent: str) -> set[dt.date]:
+    """The months that have a partition, found by their bounds (whatever the partitions are called)."""
+    rows = conn.execute("SELECT month FROM core.partition_months(%s::regclass) WHERE month IS NOT NULL",
+                        (parent,)).fetchall()
+    return {r[0] for r in rows}
+
+
 def _require_function(conn: psycopg.Connection) -> None:
-    if conn.execute("SELECT to_regprocedure(%s) IS NULL", (CREATE_FUNCTION,)).fetchone()[0]:
-        raise ValidationError(f"{CREATE_FUNCTION} is missing: migrate the reference schema first (schemadb migrate)")
+    missing = conn.execute("SELECT to_regprocedure(%s) IS NULL OR to_regprocedure(%s) IS NULL",
+                           (CREATE_FUNCTION, MONTHS_FUNCTION)).fetchone()[0]
+    if missing:
+        raise ValidationError(f"{CREATE_FUNCTION} or {MONTHS_FUNCTION} is missing: migrate the reference schema "
+                              "first (schemadb migrate)")
 
 
 def _month_range(month: dt.date) -> tuple[str, str]:
@@ -117,38 +130,43 @@ def ensure(conn: psycopg.Connection, settings: Settings, ahead: int = 3, behind:
 def _ensure_table(conn, retry, p: dict, months, result: PartitionsResult, dry_run: bool, emit, i: int,
                   total: int) -> None:
     report = TableReport(p["parent"])
-    names = {c["name"] for c in children(conn, p["parent"])}
+    have = covered_months(conn, p["parent"])
     for month in months:
-        name = clock.partition_name(p["table_name"], month)
-        if name in names:
+        if month in have:
             report.existing += 1
             continue
         if dry_run:
             report.moved_rows += _rows_in_default(conn, p, month)
+            name = conn.execute("SELECT core.monthly_partition_name(%s::regclass, %s)", (p["parent"], month)
+                                ).fetchone()[0]
             report.created.append(name)
             continue
 
         def create(p=p, month=month):
             moved = _rows_in_default(conn, p, month)
-            conn.execute("SELECT core.create_monthly_partition(%s::regclass, %s)", (p["parent"], month))
-            return moved
+            oid = conn.execute("SELECT core.create_monthly_partition(%s::regclass, %s)::oid",
+                               (p["parent"], month)).fetchone()[0]
+            made = conn.execute("SELECT relname FROM pg_class WHERE oid = %s", (oid,)).fetchone()[0]
+            return moved, made
 
-        report.moved_rows += locks.in_transaction(conn, retry, create, f"create partition {name}")
-        report.created.append(name)
+        moved, made = locks.in_transaction(conn, retry, create, f"create the {month:%Y-%m} partition of {p['parent']}")
+        report.moved_rows += moved
+        report.created.append(made)
     result.tables.append(report)
     if emit:
         emit("table_done", index=i, total=total, report=report, dry_run=dry_run)
 
 
 def check(conn: psycopg.Connection, min_ahead: int = 1, table: str | None = None) -> PartitionsResult:
+    _require_function(conn)
     now = clock.now()
     months = clock.months_around(now, 0, min_ahead)
     result = PartitionsResult("check", now.isoformat(), [m.isoformat()[:7] for m in months], [])
     for p in parents(conn, table):
         report = TableReport(p["parent"])
-        names = {c["name"] for c in children(conn, p["parent"])}
+        have = covered_months(conn, p["parent"])
         for month in months:
-            if clock.partition_name(p["table_name"], month) not in names:
+            if month not in have:
                 report.problems.append(f"{p['parent']}: no partition for {month:%Y-%m}")
         if p["default_partition"]:
             q = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(p["default_schema"], p["default_name"]))
@@ -161,6 +179,7 @@ def check(conn: psycopg.Connection, min_ahead: int = 1, table: str | None = None
 
 
 def listing(conn: psycopg.Connection, table: str | None = None) -> PartitionsResult:
+    _require_function(conn)
     now = clock.now()
     nxt = clock.add_months(clock.month_start(now), 1)
     result = PartitionsResult("list", now.isoformat(), [nxt.isoformat()[:7]], [])
@@ -171,7 +190,6 @@ def listing(conn: psycopg.Connection, table: str | None = None) -> PartitionsRes
                                       "estimated_rows": c["estimated_rows"], "bytes": c["bytes"]})
             if c["is_default"]:
                 report.default_rows = c["estimated_rows"]
-        names = {c["partition"].split(".")[-1] for c in report.partitions}
-        report.next_month_missing = clock.partition_name(p["table_name"], nxt) not in names
+        report.next_month_missing = nxt not in covered_months(conn, p["parent"])
         result.tables.append(report)
     return result

@@ -78,10 +78,10 @@ def _prechecks(settings: Settings, backup_dir: str | None = None) -> None:
     """Inputs that would otherwise fail only after migrations committed: check them before any work."""
     import os
 
-    from .cache import check_redis_url
-
     url = os.environ.get("SCHEMADB_REDIS_URL")
     if url:
+        from .config import check_redis_url
+
         check_redis_url(url)
     if backup_dir:
         from .backup import check_out_dir
@@ -145,27 +145,26 @@ def migrate(settings: Settings, target: str | None = None, dry_run: bool = False
                 except MigrationError as e:
                     result.error = e
                     break
-                except InterruptedAfter as e:
-                    result.done.append(e.run)
-                    result.current_version = m.version
-                    result.error = _interrupted(result, pending, "applied")
+                except InterruptedAfter:
+                    result.error = _interrupted(ctx.done, pending, "applied")
                     break
-                result.done.append(run)
-                result.current_version = m.version
                 emit("done", run=run)
         except KeyboardInterrupt:
-            result.error = _interrupted(result, pending, "applied")
+            result.error = _interrupted(ctx.done, pending, "applied")
         finally:
             ctx.locks.close()
+            result.done = list(ctx.done)  # what committed, recorded as it committed
+            if result.done:
+                result.current_version = result.done[-1].version
         if result.done:
             _publish_schema_version(conn, result.current_version, emit)
     result.total_ms = int((time.monotonic() - started) * 1000)
     return result
 
 
-def _interrupted(result: RunResult, planned: list, verb: str) -> Interrupted:
-    done = ", ".join(r.version for r in result.done) or "nothing"
-    left = len(planned) - len(result.done)
+def _interrupted(done_runs: list, planned: list, verb: str) -> Interrupted:
+    done = ", ".join(r.version for r in done_runs) or "nothing"
+    left = len(planned) - len(done_runs)
     return Interrupted(f"interrupted: {verb} {done} before the interrupt (committed); the other {left} did not run")
 
 
@@ -273,33 +272,29 @@ def rollback(settings: Settings, steps: int | None = None, target: str | None = 
             return result
         ctx = Context(conn, history, new_run_id(), locks.from_settings(settings, emit, command="rollback"), emit,
                       settings)
-        remaining = dict(applied)
         try:
             for k in keys:
                 m = files[k]
                 assert m.down is not None
                 emit("start", action="rollback", version=m.version, name=m.name)
                 finish = history.q("history_delete", version=applied[k].version)
-                interrupted = False
                 try:
                     run = run_file(ctx, m.down, "rollback", finish, display(m.down),
                                    progress.get((k, m.name, "rollback")))
                 except MigrationError as e:
                     result.error = e
                     break
-                except InterruptedAfter as e:
-                    run, interrupted = e.run, True
-                result.done.append(run)
-                del remaining[k]
-                result.current_version = _current(remaining)
-                if interrupted:
-                    result.error = _interrupted(result, keys, "rolled back")
+                except InterruptedAfter:
+                    result.error = _interrupted(ctx.done, keys, "rolled back")
                     break
                 emit("done", run=run)
         except KeyboardInterrupt:
-            result.error = _interrupted(result, keys, "rolled back")
+            result.error = _interrupted(ctx.done, keys, "rolled back")
         finally:
             ctx.locks.close()
+            result.done = list(ctx.done)
+            remaining = {k: a for k, a in applied.items() if a.version not in {r.version for r in result.done}}
+            result.current_version = _current(remaining)
     result.total_ms = int((time.monotonic() - started) * 1000)
     return result
 

@@ -70,7 +70,7 @@ def seed(settings: Settings, demo: bool = False, reset: bool = False) -> SeedRes
     if not (folder / "reference.sql").is_file():
         raise ConfigError(f"{folder}/reference.sql: no seed data in this folder (--dir)")
     result = SeedResult(demo)
-    conn = connect(settings, "seed")
+    conn = connect(settings, "seed", writable=True)
     lock = AdvisoryLock(conn, "seed")
     try:
         lock.acquire(settings.lock_wait)

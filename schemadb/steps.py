@@ -33,6 +33,7 @@ from .sqltext import (
     concurrent_index,
     position_to_line_col,
     refused_in_transaction,
+    transaction_control,
 )
 
 
@@ -61,15 +62,14 @@ def units_of(stmts: list[Stmt], display: str, text: str) -> list[Unit]:
     i = 0
     while i < len(stmts):
         s = stmts[i]
-        tx = s.node.get("kind") if s.kind == "TransactionStmt" else None
+        tx = s.props.get("tx")
         if tx in TX_OPEN:
             j = i + 1
-            while j < len(stmts) and not (stmts[j].kind == "TransactionStmt" and stmts[j].node.get("kind") in TX_CLOSE):
-                if stmts[j].kind == "TransactionStmt" and stmts[j].node.get("kind") not in (
-                        "TRANS_STMT_SAVEPOINT", "TRANS_STMT_RELEASE", "TRANS_STMT_ROLLBACK_TO"):
+            while j < len(stmts) and stmts[j].props.get("tx") not in TX_CLOSE:
+                if transaction_control(stmts[j]):
                     break
                 j += 1
-            if j >= len(stmts) or stmts[j].node.get("kind") not in TX_CLOSE:
+            if j >= len(stmts) or stmts[j].props.get("tx") not in TX_CLOSE:
                 line, _ = position_to_line_col(text, s.start)
                 raise ValidationError(f"{display}:{line}: BEGIN without a matching COMMIT in a no-transaction file "
                                       "(each BEGIN … COMMIT group runs as one unit)")
@@ -83,8 +83,7 @@ def units_of(stmts: list[Stmt], display: str, text: str) -> list[Unit]:
             out.append(Unit(i, j, inner, None))
             i = j + 1
             continue
-        if tx is not None and s.node.get("kind") not in ("TRANS_STMT_SAVEPOINT", "TRANS_STMT_RELEASE",
-                                                         "TRANS_STMT_ROLLBACK_TO"):
+        if transaction_control(s):
             line, _ = position_to_line_col(text, s.start)
             raise ValidationError(f"{display}:{line}: transaction control outside a BEGIN … COMMIT group")
         out.append(Unit(i, i, [i], refused_in_transaction(s)))
@@ -142,19 +141,23 @@ class _Run:
                 if stats is not None:
                     attempts, waited = max(attempts, stats.attempts), waited + stats.wait_ms
             elapsed = int((time.monotonic() - self.started) * 1000)
-            with deferred(), as_runner(conn):
-                conn.execute(finish)
-                conn.execute(ctx.history.q(
-                    "log_update", outcome="ok", duration_ms=elapsed, statements_done=len(texts),
-                    done_checksum=digest(texts), error=None, lock_attempts=attempts, lock_wait_ms=waited,
-                    notes=None, id=self.log_id))
+            run = FileRun(f.version, f.name, self.action, elapsed, False, attempts,
+                          resumed_at=resume + 1 if progress else None, notices=take_notices(), lock_wait_ms=waited)
+            with deferred():
+                with as_runner(conn):
+                    conn.execute(finish)
+                    conn.execute(ctx.history.q(
+                        "log_update", outcome="ok", duration_ms=elapsed, statements_done=len(texts),
+                        done_checksum=digest(texts), error=None, lock_attempts=attempts, lock_wait_ms=waited,
+                        notes=None, id=self.log_id))
+                ctx.committed(run)
         finally:
             if not conn.closed and not conn.broken:
-                _rollback(conn)
-                conn.execute("RESET ALL")
-                conn.execute("RESET ROLE")
-        return FileRun(f.version, f.name, self.action, elapsed, False, attempts,
-                       resumed_at=resume + 1 if progress else None, notices=take_notices(), lock_wait_ms=waited)
+                with deferred():
+                    _rollback(conn)
+                    conn.execute("RESET ALL")
+                    conn.execute("RESET ROLE")
+        return run
 
     # -- bookkeeping --
     def progress_sql(self, done: int) -> sql.Composed:
@@ -306,16 +309,13 @@ def _index_state(conn: psycopg.Connection, schema: str | None, name: str) -> boo
 
 def _already_done(conn: psycopg.Connection, s: Stmt) -> bool:
     """For a resumed statement whose earlier run may have finished unrecorded: is its effect there?"""
-    n = s.node
-    if s.kind == "DropStmt" and n.get("concurrent") and n.get("removeType") == "OBJECT_INDEX":
-        from .sqltext import names_in_list
-
-        names = [names_in_list(o.get("List", {}).get("items", [])) for o in n.get("objects", [])]
-        return all(q and _index_state(conn, *q) is None for q in names)
+    p = s.props
+    if s.kind == "DropStmt" and p.get("concurrent") and p.get("type") == "index":
+        return all(q and _index_state(conn, *q) is None for q in p.get("objects", []))
     if s.kind == "CreatedbStmt":
-        return bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (n.get("dbname"),)).fetchone())
+        return bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (p.get("dbname"),)).fetchone())
     if s.kind == "DropdbStmt":
-        return not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (n.get("dbname"),)).fetchone()
+        return not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (p.get("dbname"),)).fetchone()
     return False  # VACUUM, REINDEX, ALTER SYSTEM, …: running them again is harmless
 
 
@@ -323,9 +323,8 @@ def _drop_reindex_leftovers(conn: psycopg.Connection, s: Stmt) -> None:
     """A REINDEX CONCURRENTLY that failed leaves INVALID <index>_ccnew copies: drop them before a retry."""
     if s.kind != "ReindexStmt":
         return
-    rel = s.node.get("relation") or {}
-    target = (sql.Identifier(rel["schemaname"], rel["relname"]) if rel.get("schemaname")
-              else sql.Identifier(rel.get("relname", ""))).as_string(conn)
+    rel = s.props.get("relation") or [None, ""]
+    target = (sql.Identifier(*rel) if rel[0] else sql.Identifier(rel[1])).as_string(conn)
     rows = conn.execute(
         "SELECT n.nspname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
         " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid AND c.relname ~ '_ccnew[0-9]*$'"

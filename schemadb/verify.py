@@ -78,7 +78,7 @@ def verify(settings: Settings, scratch_dsn: str | None = None, emit=_noop) -> Ve
         raise ValidationError(f"verify refused: {len(sc.problems)} problem(s); nothing was changed", sc.problems)
     created = None
     if scratch_dsn is None:
-        admin = dbmod.connect(settings, "verify")
+        admin = dbmod.connect(settings, "verify", writable=True)
         created = f"schemadb_verify_{secrets.token_hex(4)}"
         try:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(created)))

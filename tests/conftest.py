@@ -80,6 +80,11 @@ reference_server = factories.postgresql_noproc(
 reference_postgresql = factories.postgresql("reference_server")
 
 
+REFERENCE_MIGRATIONS = sorted(p.name for p in (ROOT / "migrations").glob("*.sql"))
+REFERENCE_COUNT = len(REFERENCE_MIGRATIONS)
+REFERENCE_VERSION = REFERENCE_MIGRATIONS[-1].split("_")[0]
+
+
 def make_dsn(dbname: str) -> str:
     auth = SERVER["user"] + (f":{SERVER['password']}" if SERVER["password"] else "")
     return f"postgresql://{auth}@{SERVER['host']}:{SERVER['port']}/{dbname}"

@@ -27,7 +27,3 @@ def test_schemadb_now(monkeypatch):
     monkeypatch.setenv("SCHEMADB_NOW", "yesterday")
     with pytest.raises(ConfigError):
         clock.now()
-
-
-def test_partition_name():
-    assert clock.partition_name("audit_logs", dt.date(2027, 3, 1)) == "audit_logs_y2027m03"

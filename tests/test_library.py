@@ -12,7 +12,7 @@ from schemadb.cache import Cache
 from schemadb.db import create_pool, tenant
 from schemadb.sessions import SessionStore
 
-from conftest import ROOT, Cli
+from conftest import REFERENCE_VERSION, ROOT, Cli
 
 A = "de000000-0000-4000-8000-0000000000"
 B = "be000000-0000-4000-8000-0000000000"
@@ -79,11 +79,12 @@ def test_migrate_invalidates_every_cached_entry(pool, ref, ref_dsn, redis_url, t
     project = tmp_path / "ref"
     shutil.copytree(ROOT / "migrations", project / "migrations")
     shutil.copytree(ROOT / "rollback", project / "rollback")
-    (project / "migrations/0015_comment.sql").write_text("COMMENT ON COLUMN core.tasks.tags IS 'free labels';\n")
-    (project / "rollback/0015_comment.sql").write_text("COMMENT ON COLUMN core.tasks.tags IS NULL;\n")
+    nxt = f"{int(REFERENCE_VERSION) + 1:04d}"
+    (project / f"migrations/{nxt}_comment.sql").write_text("COMMENT ON COLUMN core.tasks.tags IS 'free labels';\n")
+    (project / f"rollback/{nxt}_comment.sql").write_text("COMMENT ON COLUMN core.tasks.tags IS NULL;\n")
     r = Cli(ref_dsn, project)("migrate", env={"SCHEMADB_REDIS_URL": redis_url})
     assert r.exit_code == 0, r.output
-    assert cache.schema_version() == "0015"
+    assert cache.schema_version() == nxt
     fresh = {r["handle"]: r["status"] for r in cache.agent_status_summary(A + "01")}
     assert fresh["demo-research"] == "offline"
 

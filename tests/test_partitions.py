@@ -85,3 +85,58 @@ def test_unknown_table_and_unmigrated_database(ref_dsn, dsn):
     assert Cli(ref_dsn, None)("partitions", "ensure", "--table", "core.tasks").exit_code == 2
     r = Cli(dsn, None)("partitions", "ensure")
     assert r.exit_code == 3 and "migrate the reference schema first" in r.stderr
+
+
+LONG = "events_of_the_agent_platform_kept_for_a_long_while_monthly"  # 58 bytes: _yYYYYmMM would not fit
+
+
+def test_long_table_names_get_distinct_partition_names_that_fit(ref_dsn, ref):
+    ref.execute(f"CREATE TABLE core.{LONG} (id bigint, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at)")
+    ref.execute(f"CREATE TABLE core.long_default PARTITION OF core.{LONG} DEFAULT")
+    cli = Cli(ref_dsn, None)
+    env = {"SCHEMADB_NOW": "2027-11-15"}
+    r = cli("partitions", "ensure", "--table", f"core.{LONG}", "--json", env=env)
+    assert r.exit_code == 0, r.output
+    created = json.loads(r.stdout)["tables"][0]["created"]
+    assert len(created) == 4 and len(set(created)) == 4
+    assert all(len(n.encode()) <= 63 and n.endswith(m) for n, m in zip(
+        created, ["_y2027m11", "_y2027m12", "_y2028m01", "_y2028m02"], strict=True))
+    assert sorted(created) == sorted(n for n in partitions_of(ref, f"core.{LONG}") if n != "long_default")
+    for month in ("2027-11-20", "2027-12-20", "2028-01-20", "2028-02-20"):  # every month has its partition
+        ref.execute(f"INSERT INTO core.{LONG} VALUES (1, %s)", (month,))  # noqa: S608
+    assert ref.execute("SELECT count(*) FROM core.long_default").fetchone()[0] == 0
+    r = cli("partitions", "check", "--table", f"core.{LONG}", "--min-ahead", "3", env=env)
+    assert r.exit_code == 0, r.output
+    r = cli("partitions", "ensure", "--table", f"core.{LONG}", env=env)
+    assert r.stdout.strip().endswith("have every partition for 2027-11..2028-02")
+    listed = json.loads(cli("partitions", "list", "--table", f"core.{LONG}", "--json", env=env).stdout)
+    assert listed["tables"][0]["next_month_missing"] is False
+
+
+def test_a_partition_is_found_by_its_bounds_whatever_its_name(ref_dsn, ref):
+    ref.execute("CREATE TABLE core.agent_outputs_handmade PARTITION OF core.agent_outputs"
+                " FOR VALUES FROM ('2031-05-01 00:00:00+00') TO ('2031-06-01 00:00:00+00')")
+    r = Cli(ref_dsn, None)("partitions", "ensure", "--table", "core.agent_outputs", "--ahead", "0", "--json",
+                           env={"SCHEMADB_NOW": "2031-05-10"})
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["tables"][0]["created"] == []
+
+
+def test_creating_next_month_does_not_wait_for_an_open_writer_of_the_parent(ref_dsn, ref):
+    """ATTACH PARTITION takes SHARE UPDATE EXCLUSIVE on the parent, which an open INSERT does not block."""
+    import datetime as dt
+
+    import psycopg
+
+    now = dt.datetime.now(dt.UTC)
+    writer = psycopg.connect(ref_dsn)
+    writer.execute("INSERT INTO metrics.performance_metrics (metric_type, metric_name, metric_value, created_at)"
+                   " VALUES ('w', 'w', 1, %s)", (now,))  # an open transaction writing into this month
+    try:
+        r = Cli(ref_dsn, None)("partitions", "ensure", "--table", "metrics.performance_metrics", "--ahead", "6",
+                               "--lock-retry-for", "2s", "--json")
+        assert r.exit_code == 0, r.output
+        assert len(json.loads(r.stdout)["tables"][0]["created"]) >= 1
+    finally:
+        writer.rollback()
+        writer.close()

@@ -236,3 +236,100 @@ def test_a_read_only_server_is_refused_by_commands_that_change_things(tmp_path, 
     finally:
         db.execute(psycopg.sql.SQL("ALTER DATABASE {} RESET default_transaction_read_only").format(
             psycopg.sql.Identifier(name)))
+
+
+@pytest.fixture(scope="module")
+def standby():
+    """A throwaway primary with the good set migrated, and a hot standby of it (pg_basebackup -R)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from schemadb import _localpg
+
+    root = Path(tempfile.mkdtemp(prefix="schemadb-standby-"))
+    root.chmod(0o755)  # the servers run as the postgres OS user when the tests run as root
+    primary = _localpg.start(root / "primary")
+    standby_dsn = None
+    try:
+        cli = Cli(primary, copy_set("good", root))
+        assert cli("migrate", "--target", "0002", "-q").exit_code == 0
+        standby_dsn = _localpg.start_standby(primary, root / "standby")
+        with psycopg.connect(standby_dsn) as c:
+            assert c.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+        yield primary, standby_dsn, root
+    finally:
+        _localpg.stop(root / "standby")
+        _localpg.stop(root / "primary")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_standby_is_refused_by_every_command_that_changes_things(standby, tmp_path):
+    _primary, dsn, _root = standby
+    cli = Cli(dsn, copy_set("good", tmp_path))
+    reference = Cli(dsn, None)
+    for c, args in [(cli, a) for a in (("migrate",), ("rollback",), ("baseline", "--version", "0003"), ("repair",),
+                                       ("verify",))] + [(reference, a) for a in (
+                                           ("seed",), ("partitions", "ensure"), ("archive",), ("refresh-views",),
+                                           ("maintenance",))]:
+        r = c(*args)
+        assert r.exit_code == 2, (args, r.output)
+        assert "the server is a standby (in recovery): point --dsn at the primary" in one_error_line(r), args
+    r = cli("status")  # reading a standby is fine
+    assert r.exit_code == 0 and "2 applied, 1 pending" in r.stdout
+    r = cli("health", "--json")
+    assert r.exit_code == 1
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "degraded"
+    assert [c for c in doc["checks"] if c["name"] == "primary"][0]["detail"].startswith("a standby (in recovery)")
+
+
+def test_backups_are_private_and_stay_in_their_folder(dsn, db, tmp_path):
+    from psycopg import sql
+
+    from conftest import make_dsn
+
+    name = "team/../../escape"  # a database name with '/' must not write outside --out
+    db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        out = tmp_path / "new" / "backups"
+        r = Cli(make_dsn(name), None)("backup", "--out", str(out), "--schema-only", "--json")
+        assert r.exit_code == 0, r.output
+        doc = json.loads(r.stdout)
+        dump = os.path.realpath(doc["file"])
+        assert os.path.dirname(dump) == os.path.realpath(out)
+        assert stat_mode(out) == 0o700
+        for f in (dump, f"{dump}.sha256", f"{dump}.json"):
+            assert stat_mode(f) == 0o600, f
+        assert json.loads(open(f"{dump}.json").read())["database"] == name
+    finally:
+        db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    (tmp_path / "a_file").write_text("x")
+    r = Cli(dsn, None)("backup", "--out", str(tmp_path / "a_file"))
+    assert r.exit_code == 2 and "--out" in one_error_line(r) and "not a folder" in r.stderr
+
+
+def stat_mode(path) -> int:
+    return os.stat(path).st_mode & 0o777
+
+
+@pytest.mark.parametrize("damage", ["empty_sha256", "bad_json", "missing_key", "bad_counts"])
+def test_restore_refuses_damaged_sidecars_before_restoring_anything(ref_dsn, dsn, db, tmp_path, damage):
+    r = Cli(ref_dsn, None)("backup", "--out", str(tmp_path), "--json")
+    dump = json.loads(r.stdout)["file"]
+    mf = f"{dump}.json"
+    manifest = json.loads(open(mf).read())
+    if damage == "empty_sha256":
+        open(f"{dump}.sha256", "w").close()
+    elif damage == "bad_json":
+        open(mf, "w").write("{not json")
+    elif damage == "missing_key":
+        del manifest["tables"]
+        open(mf, "w").write(json.dumps(manifest))
+    else:
+        manifest["tables"]["core.tasks"] = "eight"
+        open(mf, "w").write(json.dumps(manifest))
+    r = Cli(dsn, None)("restore", dump)
+    assert r.exit_code == 3, r.output
+    assert "nothing was restored" in one_error_line(r)
+    assert db.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'core'").fetchone()[0] == 0
