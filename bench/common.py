@@ -31,13 +31,23 @@ def fresh_db(server_dsn: str, prefix: str = "bench"):
 
 
 def timed(cmd: list[str], env: dict | None = None, check: bool = True) -> float:
+    return timed_cpu(cmd, env, check)[0]
+
+
+def timed_cpu(cmd: list[str], env: dict | None = None, check: bool = True) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command: user + system) of one run."""
+    import resource
+
     full = {**os.environ, **(env or {})}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     p = subprocess.run(cmd, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if check and p.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.strip()}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def schemadb_cmd(*args: str) -> list[str]:

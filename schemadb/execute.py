@@ -82,9 +82,8 @@ def new_run_id() -> str:
     return str(uuid.uuid4())
 
 
-def run_file(ctx: Context, f: SqlFile, action: str, finish: sql.Composable, display: str,
-             progress=None) -> FileRun:
-    """Run `f`; `finish` is the history change (insert or delete) that commits with it."""
+def run_file(ctx: Context, f: SqlFile, action: str, finish: str, display: str, progress=None) -> FileRun:
+    """Run `f`; `finish` is the history change (insert or delete, History.render) that commits with it."""
     if not f.has_statement:
         return _run_transactional(ctx, f, action, finish, display, body=b"")
     if f.transactional:
@@ -100,11 +99,11 @@ def head(timeout_ms: int, attempt: int, waited_ms: int) -> bytes:
     return text.ljust(_HEAD_WIDTH - 1).encode() + b"\n"
 
 
-def _run_transactional(ctx: Context, f: SqlFile, action: str, finish: sql.Composable, display: str,
+def _run_transactional(ctx: Context, f: SqlFile, action: str, finish: str, display: str,
                        body: bytes | None = None) -> FileRun:
     conn = ctx.conn
-    log = ctx.history.q(
-        "log_insert",
+    log = ctx.history.render(
+        conn, "log_insert",
         **log_values(dict(run_id=ctx.run_id, action=action, version=f.version, name=f.name, checksum=f.checksum,
                           outcome="ok", duration_ms=_SERVER_DURATION, transactional=True,
                           backup_file=ctx.backup_file, lock_attempts=_ATTEMPT, lock_wait_ms=_WAITED,
@@ -112,8 +111,7 @@ def _run_transactional(ctx: Context, f: SqlFile, action: str, finish: sql.Compos
     )
     # The bookkeeping runs as the runner's login whatever SET ROLE the file did; after the file, the session
     # is reset (RESET ALL does not cover ROLE), so each file starts from the connection's own settings.
-    suffix = sql.SQL("\n;\nSET LOCAL ROLE NONE;\n{finish};\n{log};\nCOMMIT;\nRESET ALL;\nRESET ROLE;").format(
-        finish=finish, log=log).as_string(conn).encode()
+    suffix = f"\n;\nSET LOCAL ROLE NONE;\n{finish};\n{log};\nCOMMIT;\nRESET ALL;\nRESET ROLE;".encode()
     data = f.read_bytes() if body is None else body
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]

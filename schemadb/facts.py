@@ -16,7 +16,9 @@ _caches: dict[Path, FactsCache] = {}
 
 
 def _cache_for(f: SqlFile) -> FactsCache:
-    root = f.path.parent.parent
+    import os
+
+    root = Path(os.path.dirname(os.path.dirname(f.file)))
     cache = _caches.get(root)
     if cache is None:
         cache = _caches[root] = FactsCache(root)

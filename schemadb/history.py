@@ -85,11 +85,31 @@ class History:
         }
         self.qualified = f"{schema}.{table}"
         self.log_table = f"{table}_log"
+        self._rendered: dict = {}
+        self._keep: list = []
+        self._client: psycopg.ClientCursor | None = None
 
     def q(self, statement: str, /, **values) -> sql.Composed:
         """Statement `name` from sql/internal with the history identifiers and literal values."""
         args = {k: v if isinstance(v, sql.Composable) else sql.Literal(v) for k, v in values.items()}
         return _template(statement).format(**self.ids, **args)
+
+    def render(self, conn: psycopg.Connection, statement: str, /, **values) -> str:
+        """The same statement as SQL text, for the messages that carry a file and its bookkeeping together:
+        the template is composed once (identifiers, and the server-side expressions passed as sql objects),
+        then each call only quotes its values (psycopg's client-side binding, ClientCursor.mogrify)."""
+        composables = {k: v for k, v in values.items() if isinstance(v, sql.Composable)}
+        literals = {k: v for k, v in values.items() if not isinstance(v, sql.Composable)}
+        key = (statement, tuple(sorted((k, id(v)) for k, v in composables.items())), tuple(sorted(literals)))
+        pre = self._rendered.get(key)
+        if pre is None:
+            pre = _template(statement).format(**self.ids, **composables,
+                                              **{k: sql.Placeholder(k) for k in literals}).as_string(conn)
+            self._rendered[key] = pre
+            self._keep.extend(composables.values())  # their ids stay theirs while cached
+        if self._client is None or self._client.connection is not conn:
+            self._client = psycopg.ClientCursor(conn)
+        return self._client.mogrify(pre, literals) if literals else pre
 
     def state(self, conn: psycopg.Connection) -> tuple[bool, bool, bool]:
         """(history table exists, log table exists, log table is of this version)."""
@@ -121,12 +141,18 @@ class History:
                 conn.execute(self.q("log_upgrade",
                                     old_outcome_check=sql.Identifier(old[0] if old else self.outcome_check)))
 
+    def digest(self, conn: psycopg.Connection) -> tuple[int, str] | None:
+        """(versions recorded, digest of version:checksum in version order), or None without a history."""
+        if not self.exists(conn):
+            return None
+        count, digest = conn.execute(self.q("history_digest")).fetchone()
+        return int(count), digest
+
     def applied(self, conn: psycopg.Connection) -> dict[int, Applied]:
         if not self.exists(conn):
             return {}
-        with conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(self.q("history_select")).fetchall()
-        return {int(r["version"]): Applied(**r) for r in rows}
+        rows = conn.execute(self.q("history_select")).fetchall()
+        return {int(r[0]): Applied(*r) for r in rows}
 
     def progress(self, conn: psycopg.Connection) -> dict[tuple[int, str, str], Progress]:
         """Unfinished no-transaction runs, keyed by (version, name, action)."""

@@ -13,6 +13,7 @@ import codecs
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,6 @@ from .sqltext import LARGE, has_statement
 
 NAME_RE = re.compile(r"^(?P<version>\d{4,})_(?P<name>[a-z0-9]+(?:_[a-z0-9]+)*)\.sql$")
 DIRECTIVE_RE = re.compile(r"^\s*--\s*schemadb\s*:\s*no-transaction\s*$")
-_IGNORED = re.compile(r"^(\.|README|readme)")
 _HEAD = 65536  # bytes read to judge the first line and whether a large file has a statement
 
 
@@ -90,10 +90,9 @@ class SqlFile:
 
     def display(self, root: Path | None = None) -> str:
         """The path as the user can open it: relative to the working directory when under it."""
-        try:
-            return str(self.path.resolve().relative_to(Path.cwd()))
-        except (ValueError, OSError):
-            return self.file
+        full = os.path.abspath(self.file)
+        cwd = os.getcwd() + os.sep
+        return full[len(cwd):] if full.startswith(cwd) else full
 
 
 @dataclass
@@ -180,26 +179,33 @@ def _read(path: str, version: str, name: str) -> list:
 def _load_dir(folder: Path, sub: str, cache: ScanCache, problems: list[Problem],
               unusable: set[int]) -> dict[int, SqlFile]:
     """Files by version key; `unusable` collects the keys of well-named files that cannot be used
-    (unreadable, not UTF-8, …), so that their pair is not reported missing as well."""
+    (unreadable, not UTF-8, …), so that their pair is not reported missing as well.
+
+    This runs on every command over every file, so it does one stat per file and little else."""
     files: dict[int, SqlFile] = {}
     try:
-        entries = sorted((e.name, e) for e in os.scandir(folder) if not _IGNORED.match(e.name))
+        entries = sorted(os.scandir(folder), key=_entry_name)
     except FileNotFoundError:
         return files
     except OSError as e:
         problems.append(Problem("unreadable", f"{folder}: cannot be listed ({e.strerror})", str(folder)))
         return files
-    for fname, entry in entries:
+    key_of, get = cache.key, cache.get
+    for entry in entries:
+        fname = entry.name
+        if fname[0] == "." or fname.startswith(("README", "readme")):
+            continue
         path = entry.path
         try:
-            if entry.is_dir():
-                continue
-            st = entry.stat() if entry.is_file() else None
+            st = entry.stat()  # follows a symbolic link; fails for a dangling one
+            mode = st.st_mode
         except OSError:
-            st = None
+            st, mode = None, 0
+        if stat.S_ISDIR(mode):
+            continue
         m = NAME_RE.match(fname)
-        if st is None:
-            what = "a dangling symbolic link" if entry.is_symlink() else "not a regular file"
+        if not stat.S_ISREG(mode):
+            what = "a dangling symbolic link" if st is None else "not a regular file"
             problems.append(Problem("not_a_file", f"{path}: {what}; remove it or point it at a migration file",
                                     path, m.group("version") if m else None))
             if m:
@@ -211,25 +217,27 @@ def _load_dir(folder: Path, sub: str, cache: ScanCache, problems: list[Problem],
                 f"{path}: malformed name; expected NNNN_snake_name.sql (4+ digits, lower-case snake_case)", path))
             continue
         version, name = m.group("version"), m.group("name")
-        key = cache.key(f"{sub}/{fname}", st)
-        facts = cache.get(key)
+        key = key_of(f"{sub}/{fname}", st)
+        facts = get(key)
         if facts is None:
             facts = _read(path, version, name)
             if facts[4] != "unreadable":
                 cache.put(key, facts)
-        checksum, transactional, stated, size, kind, message = facts
-        if kind is not None:
-            problems.append(Problem(kind, message, path, version))
+        if facts[4] is not None:
+            problems.append(Problem(facts[4], facts[5], path, version))
             unusable.add(int(version))
             continue
-        f = SqlFile(path, version, name, checksum, transactional, stated, size)
-        if f.key in files:
-            other = files[f.key]
-            problems.append(Problem("duplicate_version", f"{path}: version {f.version} is also used by "
-                                    f"{os.path.basename(other.file)}", path, f.version))
+        k = int(version)
+        if k in files:
+            problems.append(Problem("duplicate_version", f"{path}: version {version} is also used by "
+                                    f"{os.path.basename(files[k].file)}", path, version))
             continue
-        files[f.key] = f
+        files[k] = SqlFile(path, version, name, facts[0], facts[1], facts[2], facts[3])
     return files
+
+
+def _entry_name(e: os.DirEntry) -> str:
+    return e.name
 
 
 def scan(directory: Path) -> Scan:

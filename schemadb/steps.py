@@ -91,7 +91,7 @@ def units_of(stmts: list[Stmt], display: str, text: str) -> list[Unit]:
     return out
 
 
-def run_statements(ctx: Context, f: SqlFile, action: str, finish: sql.Composable, display: str,
+def run_statements(ctx: Context, f: SqlFile, action: str, finish: str, display: str,
                    progress: Progress | None) -> FileRun:
     from .facts import statements
 
@@ -114,7 +114,7 @@ class _Run:
         self.log_id = 0
         self.started = time.monotonic()
 
-    def run(self, finish: sql.Composable, progress: Progress | None) -> FileRun:
+    def run(self, finish: str, progress: Progress | None) -> FileRun:
         ctx, conn, f, texts = self.ctx, self.conn, self.f, self.texts
         resume = 0
         if progress is not None:
@@ -160,10 +160,10 @@ class _Run:
         return run
 
     # -- bookkeeping --
-    def progress_sql(self, done: int) -> sql.Composed:
-        return self.ctx.history.q("log_update", outcome="running", duration_ms=None, statements_done=done,
-                                  done_checksum=digest(self.texts[:done]), error=None, lock_attempts=None,
-                                  lock_wait_ms=None, notes=None, id=self.log_id)
+    def progress_sql(self, done: int) -> str:
+        return self.ctx.history.render(self.conn, "log_update", outcome="running", duration_ms=None,
+                                       statements_done=done, done_checksum=digest(self.texts[:done]), error=None,
+                                       lock_attempts=None, lock_wait_ms=None, notes=None, id=self.log_id)
 
     def record(self, done: int) -> None:
         with deferred(), as_runner(self.conn):
@@ -209,7 +209,7 @@ class _Run:
     def together(self, u: Unit):
         """The unit's statements and its progress row in one transaction, in one message."""
         conn = self.conn
-        record = self.progress_sql(u.done_after).as_string(conn)
+        record = self.progress_sql(u.done_after)
         chunks = [self.texts[k] + "\n;\n" for k in u.body]
         offsets = [sum(len(c) for c in chunks[:n]) for n in range(len(chunks))]
         body = "".join(chunks)

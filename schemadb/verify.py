@@ -140,13 +140,13 @@ def verify(settings: Settings, scratch_dsn: str | None = None, emit=_noop) -> Ve
 
 
 def _apply(ctx: Context, history: History, m, root) -> None:
-    finish = history.q("history_insert", version=m.version, name=m.name, checksum=m.up.checksum,
-                       rollback_checksum=m.down.checksum, transactional=m.up.transactional, duration_ms=None)
+    finish = history.render(ctx.conn, "history_insert", version=m.version, name=m.name, checksum=m.up.checksum,
+                            rollback_checksum=m.down.checksum, transactional=m.up.transactional, duration_ms=None)
     run_file(ctx, m.up, "apply", finish, _display(m.up))
 
 
 def _rollback(ctx: Context, history: History, m, root) -> None:
-    finish = history.q("history_delete", version=m.version)
+    finish = history.render(ctx.conn, "history_delete", version=m.version)
     run_file(ctx, m.down, "rollback", finish, _display(m.down))
 
 
