@@ -126,6 +126,8 @@ class Printer:
             self.line(f"warning: {d['message']}", err=True)
         elif kind == "verify":
             self.line(f"verify {d['version']} {d['name']}: {d['outcome']}")
+        elif kind == "verify_note":
+            self.line(d["message"])
         else:
             self.line(f"{kind}: {d}")
 
@@ -378,12 +380,30 @@ class Printer:
             self.line(n)
 
     def _render_VerifyResult(self, r) -> None:
-        bad = [m for m in r.migrations if m["differences"]]
-        for m in bad:
-            self.line(f"{m['version']} {m['name']}: rollback does not restore the schema:")
-            for d in m["differences"]:
-                self.line(f"  {d}")
-        if bad:
-            self.line(f"{len(bad)} of {len(r.migrations)} verified rollbacks are asymmetric or failed")
+        out = []
+        for p in r.proofs:
+            if p.outcome in ("asymmetric", "failed"):
+                out.append(f"{p.version} {p.name}: " + ("rollback does not restore the schema:"
+                                                        if p.outcome == "asymmetric" else p.error))
+                if p.outcome == "asymmetric" and p.error:
+                    out.append(f"  {p.error}")
+                for d in p.differences:
+                    out += [f"  {ln}" for ln in d.lines()]
+            for w in p.warnings:
+                out.append(f"warning: {p.version} {p.name}: {w.message} (cluster-wide; another database may have "
+                           "done it)")
+        for n in r.notes:
+            out.append(f"note: {n}")
+        for d in r.missed:
+            out.append(f"warning: the step-by-step tracking missed a change, seen by the final whole snapshot: "
+                       f"{d.kind} {d.name} ({d.change}{' ' + d.aspect if d.aspect else ''}); run "
+                       "`schemadb verify --full-snapshots` to attribute it")
+        c = r.counts
+        checked = c["symmetric"] + c["asymmetric"] + c["failed"] + c["irreversible"]
+        if r.ok and not c["unchecked"]:
+            extra = f" ({c['irreversible']} irreversible)" if c["irreversible"] else ""
+            out.append(f"ok: all {checked} rollbacks restore the schema exactly{extra}")
         else:
-            self.line(f"ok: all {len(r.migrations)} rollbacks restore the schema exactly")
+            out.append(f"{checked} of {checked + c['unchecked']} checked: {c['symmetric']} symmetric, {c['asymmetric']} "
+                       f"asymmetric, {c['failed']} failed, {c['irreversible']} irreversible, {c['unchecked']} unchecked")
+        self.line("\n".join(out))

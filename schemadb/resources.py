@@ -6,6 +6,7 @@ editable install it is the repository root, next to the package.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -26,5 +27,7 @@ def sql_path(*parts: str) -> Path:
     return reference_dir().joinpath("sql", *parts)
 
 
+@functools.cache
 def read_sql(*parts: str) -> str:
+    """A file of sql/ (read once per process: they ship with schemadb and do not change while it runs)."""
     return sql_path(*parts).read_text(encoding="utf-8")

@@ -6,16 +6,17 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from schemadb import history, verify
+from schemadb import history
 from schemadb.config import Settings
 from schemadb.doctor import GB, recommend
+from schemadb.snapshot import full_snapshot
 
 from conftest import REFERENCE_VERSION, Cli, copy_set, make_dsn
 
 
 def snapshot(dsn):
     with psycopg.connect(dsn, autocommit=True) as c:
-        return verify.snapshot(c, history.History(Settings()))
+        return full_snapshot(c, history.History(Settings()))
 
 
 def counts(dsn):

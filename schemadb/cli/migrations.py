@@ -146,14 +146,28 @@ def log(s: Settings, out: Printer, limit):
 @common_options
 @lock_options
 @click.option("--scratch-dsn", envvar="SCHEMADB_SCRATCH_DSN", metavar="URL",
-              help="an empty database to use (default: create and drop one next to --dsn)")
+              help="an empty database to use, refused unless it holds nothing (default: create one next to --dsn, "
+                   "from template0, and drop it afterwards) [env SCHEMADB_SCRATCH_DSN]")
+@click.option("--from", "from_", metavar="VERSION",
+              help="prove from this version on; the migrations before it are applied without proof")
+@click.option("--to", "to", metavar="VERSION", help="prove up to this version")
+@click.option("--ignore", multiple=True, type=click.Choice(["column-order"]),
+              help="leave out a kind of difference (column-order: columns that only changed places)")
+@click.option("--full-snapshots", is_flag=True,
+              help="read the whole catalog after every step, instead of what each step touched (slower)")
+@click.pass_context
 @command
-def verify(s: Settings, out: Printer, scratch_dsn):
-    """Prove every rollback: apply, roll back and compare the schema, on a scratch database."""
+def verify(s: Settings, out: Printer, ctx: click.Context, scratch_dsn, from_, to, ignore, full_snapshots):
+    """Prove every rollback: apply, roll back, compare the catalog, apply again, on a scratch database."""
     from .. import verify as verify_mod
+    from ..config import dsn_password
+    from .base import warn_password_in_argv
 
-    res = verify_mod.verify(s, scratch_dsn=scratch_dsn, emit=out.event)
+    if ctx.get_parameter_source("scratch_dsn") == click.core.ParameterSource.COMMANDLINE and dsn_password(scratch_dsn):
+        warn_password_in_argv(out)
+    res = verify_mod.verify(s, scratch_dsn=scratch_dsn, emit=out.event, from_=from_, to=to,
+                            ignore=frozenset(ignore), full_snapshots=full_snapshots)
     out.result(res)
-    return 1 if any(m["differences"] for m in res.migrations) else 0
+    return 0 if res.ok else 1
 
 
