@@ -50,8 +50,10 @@ demo: $(STAMP) system-deps
 	@export SCHEMADB_DSN="$$(cat $(DEMO_DIR).dsn)"; echo "PostgreSQL running: $$SCHEMADB_DSN"; \
 	  $(VENV)/bin/schemadb migrate && \
 	  if $(VENV)/bin/schemadb seed --help >/dev/null 2>&1; then $(VENV)/bin/schemadb seed --demo; fi && \
-	  $(VENV)/bin/schemadb status; \
-	  echo; echo "try: SCHEMADB_DSN=$$SCHEMADB_DSN $(VENV)/bin/schemadb --help   (make demo-stop ends it)"
+	  $(VENV)/bin/schemadb status && \
+	  app_dsn="$$($(PY) -m schemadb._localpg app-login "$$SCHEMADB_DSN")" && \
+	  echo && echo "application login (RLS applies; create_pool() reads it): SCHEMADB_APP_DSN=$$app_dsn" && \
+	  echo "try: SCHEMADB_DSN=$$SCHEMADB_DSN $(VENV)/bin/schemadb --help   (make demo-stop ends it)"
 
 demo-stop: $(STAMP)
 	@$(PY) -m schemadb._localpg stop $(DEMO_DIR)

@@ -108,12 +108,35 @@ def stop(directory: str | Path) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+DEMO_APP_LOGIN = "schemadb_demo_app"
+
+
+def app_login(owner_dsn: str, login: str = DEMO_APP_LOGIN) -> str:
+    """The demo's application login (a member of app_user owning nothing; the demo server trusts local
+    connections, so it has no password), checked as create_pool() checks it; return its DSN."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict
+
+    from .app import check_login
+
+    with psycopg.connect(owner_dsn, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE app_user").format(sql.Identifier(login)))
+    p = conninfo_to_dict(owner_dsn)
+    dsn = f"postgresql://{login}@{p.get('host', '127.0.0.1')}:{p.get('port', 5432)}/{p.get('dbname', 'postgres')}"
+    check_login(dsn)
+    return dsn
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in ("start", "stop"):
-        print("usage: python -m schemadb._localpg start|stop DIR", file=sys.stderr)
+    if len(argv) != 2 or argv[0] not in ("start", "stop", "app-login"):
+        print("usage: python -m schemadb._localpg start|stop DIR | app-login OWNER_DSN", file=sys.stderr)
         return 2
     if argv[0] == "start":
         print(start(argv[1]))
+    elif argv[0] == "app-login":
+        print(app_login(argv[1]))
     else:
         stop(argv[1])
     return 0

@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from .db import tenant
+from .app import DEFAULT_ROLE, tenant
 
 DEFAULT_TTLS = {"agent_status_summary": 15, "project_task_stats": 60, "reference_data": 3600}
 VERSION_KEY = "schema_version"
@@ -78,7 +78,7 @@ def default_namespace(pool) -> str:
 class Cache:
     def __init__(self, pool, redis_url: str | None = None, namespace: str | None = None,
                  ttls: dict[str, int] | None = None, timeout: float = 0.25, retry_after: float = 5.0,
-                 version_ttl: float = 1.0, role: str | None = None):
+                 version_ttl: float = 1.0, role: str = DEFAULT_ROLE):
         self.pool = pool
         self._redis = GuardedRedis(redis_url, timeout, retry_after)
         self.namespace = namespace or default_namespace(pool)
@@ -110,7 +110,8 @@ class Cache:
         with self.pool.connection() as conn:
             try:
                 v = conn.execute(sql.SQL("SELECT max(version) FROM {}").format(table)).fetchone()[0]
-            except psycopg.errors.UndefinedTable:
+            except (psycopg.errors.UndefinedTable, psycopg.errors.InsufficientPrivilege):
+                # the application's login need not read the history: `migrate` publishes the version to Redis
                 conn.rollback()
                 v = None
         return v or "none"
@@ -118,37 +119,59 @@ class Cache:
     def key(self, name: str, *parts) -> str:
         return ":".join([self.namespace, f"v{self.schema_version()}", name, *map(str, parts)])
 
-    def read_through(self, name: str, parts: tuple, loader: Callable[[], Any]) -> Any:
+    def read_through(self, name: str, parts: tuple, loader: Callable[[], Any], caller: str | None = None) -> Any:
+        """The cached value of `name` for `parts`, else loader()'s, cached for the query's TTL. With `caller`, the
+        entries of one `parts` are kept per caller (a Redis hash: one field per caller, all of them gone at once
+        by invalidate(name, *parts), none older than the TTL)."""
         key = self.key(name, *parts)
-        raw = self._redis(lambda r: r.get(key))
+        raw = self._redis(lambda r: r.get(key) if caller is None else r.hget(key, caller))
         if raw is not None:
             self.stats["hits"] += 1
             return json.loads(raw)
         self.stats["misses"] += 1
         value = _normalize(loader())
-        self._redis(lambda r: r.set(key, json.dumps(value), ex=self.ttls.get(name, 60)))
+        ttl = self.ttls.get(name, 60)
+        if caller is None:
+            self._redis(lambda r: r.set(key, json.dumps(value), ex=ttl))
+        else:
+            self._redis(lambda r: self._remember_for(r, key, caller, json.dumps(value), ttl))
         return value
 
+    @staticmethod
+    def _remember_for(r, key: str, caller: str, value: str, ttl: int) -> None:
+        pipe = r.pipeline()
+        pipe.hset(key, caller, value)
+        pipe.ttl(key)
+        if pipe.execute()[1] < 0:  # the first entry of this hash: the hash expires with it
+            r.expire(key, ttl)
+
     def invalidate(self, name: str, *parts) -> None:
-        """After a write that changes what `name` returns for these parameters."""
+        """After a write that changes what `name` returns for these parameters (for every caller)."""
         key = self.key(name, *parts)
         self._redis(lambda r: r.delete(key))
 
     # -- the frequent queries --
-    def agent_status_summary(self, org_id) -> list[dict]:
+    def agent_status_summary(self, org_id, user_id=None, *, agent_id=None) -> list[dict]:
+        """The organization's agents, as a member (user_id) or one of its agents (agent_id) sees them. Cached per
+        caller: the policies decide who may see them, so an entry loaded for one caller never answers another."""
+        if not (user_id or agent_id):
+            raise ValueError("agent_status_summary(): user_id or agent_id is required (the policies check it)")
+
         def load():
-            with tenant(self.pool, org_id=org_id, role=self.role) as conn, conn.cursor(row_factory=dict_row) as cur:
-                # filtered explicitly as well: RLS does not apply to an owner or BYPASSRLS login
+            with tenant(self.pool, org_id=org_id, user_id=user_id, agent_id=agent_id, role=self.role) as conn, \
+                    conn.cursor(row_factory=dict_row) as cur:
+                # RLS scopes the rows to the organization; the explicit filter is defence in depth
                 return cur.execute("SELECT * FROM core.agent_status_summary WHERE organization_id = %s"
                                    " ORDER BY handle", (org_id,)).fetchall()
-        return self.read_through("agent_status_summary", (org_id,), load)
+        caller = f"user:{user_id}" if user_id else f"agent:{agent_id}"
+        return self.read_through("agent_status_summary", (org_id,), load, caller=caller)
 
     def project_task_stats(self, org_id, user_id) -> list[dict]:
         def load():
             with tenant(self.pool, org_id=org_id, user_id=user_id, role=self.role) as conn, \
                     conn.cursor(row_factory=dict_row) as cur:
                 return cur.execute("SELECT * FROM core.project_task_stats_scoped ORDER BY project_id").fetchall()
-        return self.read_through("project_task_stats", (org_id, user_id), load)
+        return self.read_through("project_task_stats", (org_id,), load, caller=f"user:{user_id}")
 
     def reference_data(self) -> dict:
         def load():

@@ -13,7 +13,6 @@ import select
 import socket
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -337,67 +336,14 @@ class AdvisoryLock:
         self.held = False
 
 
-# --- the application's pooled, tenant-aware access (library API) ---------------------------------
+# --- the application's pool and tenant transactions moved to schemadb.app; these names stay importable here
 
-POOL_DEFAULTS = {"min_size": 10, "max_size": 100, "timeout": 30.0, "max_idle": 300.0}  # the seed's numbers
-
-
-def pool_settings_from_env() -> dict:
-    """Pool sizes and timeouts: SCHEMADB_POOL_MIN, _MAX, _TIMEOUT (s), _MAX_IDLE (s); the seed's defaults."""
-    env = os.environ
-    return {
-        "min_size": int(env.get("SCHEMADB_POOL_MIN", POOL_DEFAULTS["min_size"])),
-        "max_size": int(env.get("SCHEMADB_POOL_MAX", POOL_DEFAULTS["max_size"])),
-        "timeout": float(env.get("SCHEMADB_POOL_TIMEOUT", POOL_DEFAULTS["timeout"])),
-        "max_idle": float(env.get("SCHEMADB_POOL_MAX_IDLE", POOL_DEFAULTS["max_idle"])),
-    }
+_MOVED_TO_APP = ("POOL_DEFAULTS", "pool_settings_from_env", "create_pool", "tenant", "unauthenticated")
 
 
-def create_pool(dsn: str | None = None, **overrides):
-    """A psycopg_pool.ConnectionPool for the application, configured from the environment
-    (DSN from SCHEMADB_DSN or DATABASE_URL). The caller closes it (or uses it as a context manager)."""
-    from psycopg_pool import ConnectionPool
+def __getattr__(name: str):
+    if name in _MOVED_TO_APP:
+        from . import app
 
-    dsn = dsn or os.environ.get("SCHEMADB_DSN") or os.environ.get("DATABASE_URL")
-    if not dsn:
-        from .errors import ConfigError
-
-        raise ConfigError("no database given: set SCHEMADB_DSN or DATABASE_URL, or pass dsn")
-    opts = {**pool_settings_from_env(), **overrides}
-    return ConnectionPool(dsn, min_size=opts["min_size"], max_size=opts["max_size"], timeout=opts["timeout"],
-                          max_idle=opts["max_idle"], kwargs={"application_name": "schemadb-app"},
-                          open=True, name="schemadb")
-
-
-_TENANT_SETTINGS = sql.SQL(
-    "SELECT set_config('app.current_org_id', %s, true), set_config('app.current_user_id', %s, true),"
-    " set_config('app.current_agent_id', %s, true), set_config('app.session_id', %s, true),"
-    " set_config('app.request_id', %s, true)")
-
-
-@contextmanager
-def tenant(pool, *, org_id, user_id=None, agent_id=None, session_id=None, request_id=None, role: str | None = None):
-    """A transaction acting as a user (or agent) of an organization: the settings the RLS policies read are
-    set transaction-locally (set_config(…, true)), so nothing leaks to the next user of the pooled
-    connection. `org_id` is required: application code cannot forget the tenant. `role` (e.g. 'app_user')
-    is assumed with SET LOCAL ROLE when the pool's login is a member of it."""
-    if not org_id:
-        raise ValueError("tenant(): org_id is required")
-    with pool.connection() as conn, conn.transaction():
-        if role:
-            conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
-        conn.execute(_TENANT_SETTINGS, [str(org_id), str(user_id or ""), str(agent_id or ""), str(session_id or ""),
-                                        str(request_id or "")])
-        yield conn
-
-
-@contextmanager
-def unauthenticated(pool, *, user_id=None, role: str | None = None):
-    """A transaction before any tenant exists: for the SECURITY DEFINER authentication lookups
-    (core.login_lookup, core.session_lookup, core.api_key_lookup) and, with user_id, the user's own rows
-    (their sessions)."""
-    with pool.connection() as conn, conn.transaction():
-        if role:
-            conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
-        conn.execute(_TENANT_SETTINGS, ["", str(user_id or ""), "", "", ""])
-        yield conn
+        return getattr(app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

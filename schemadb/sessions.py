@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from .db import unauthenticated
+from .app import DEFAULT_ROLE, unauthenticated
 
 
 class SessionStore:
     def __init__(self, pool, redis_url: str | None = None, namespace: str | None = None,
-                 max_staleness: int = 300, timeout: float = 0.25, retry_after: float = 5.0, role: str | None = None):
+                 max_staleness: int = 300, timeout: float = 0.25, retry_after: float = 5.0, role: str = DEFAULT_ROLE):
         from .cache import GuardedRedis, default_namespace
 
         self._redis = GuardedRedis(redis_url, timeout, retry_after)

@@ -150,6 +150,32 @@ def ref(reference_postgresql):
     return reference_postgresql
 
 
+APP_LOGIN = "schemadb_test_app"
+APP_PASSWORD = "app-pw-for-tests"
+
+
+def app_login_dsn(dbname: str, login: str = APP_LOGIN, password: str = APP_PASSWORD) -> str:
+    return f"postgresql://{login}:{password}@{SERVER['host']}:{SERVER['port']}/{dbname}"
+
+
+def ensure_login(conn, login: str, password: str, *member_of: str) -> None:
+    """A login role (cluster-wide, so created once and kept) that is a member of exactly `member_of`."""
+    from psycopg import sql
+
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone()
+    if not exists:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(login), sql.Literal(password)))
+    for role in member_of:
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(role), sql.Identifier(login)))
+
+
+@pytest.fixture
+def app_dsn(ref) -> str:
+    """The application's login (`IN ROLE app_user`, owning nothing) on the reference database: RLS applies."""
+    ensure_login(ref, APP_LOGIN, APP_PASSWORD, "app_user")
+    return app_login_dsn(ref.info.dbname)
+
+
 @pytest.fixture
 def db(postgresql):
     """An autocommit connection to the test's database, for assertions."""

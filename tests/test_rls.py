@@ -37,15 +37,21 @@ def rls_tables(conn) -> list[tuple[str, str]]:
         " WHERE c.relrowsecurity AND NOT c.relispartition ORDER BY 1, 2").fetchall()
 
 
-def owned_by_b(schema: str, table: str, columns: set[str]) -> sql.Composable:
-    """A predicate selecting organization B's rows of a table."""
-    parts = [sql.SQL("id::text LIKE 'be000000-%'")]
+def owned_by(prefix: str, columns: set[str]) -> sql.Composable:
+    """A predicate selecting the rows of a table that belong to the organization whose ids start with `prefix`."""
+    like = sql.Literal(prefix[:8] + "-%")
+    parts = [sql.SQL("id::text LIKE {}").format(like)]
     if "organization_id" in columns:
-        parts.append(sql.SQL("organization_id = {}").format(sql.Literal(B + "01")))
+        parts.append(sql.SQL("organization_id = {}").format(sql.Literal(prefix + "01")))
     for parent in ("user_id", "agent_id", "project_id", "task_id", "session_id", "repository_id", "test_suite_id"):
         if parent in columns:
-            parts.append(sql.SQL("{}::text LIKE 'be000000-%'").format(sql.Identifier(parent)))
+            parts.append(sql.SQL("{}::text LIKE {}").format(sql.Identifier(parent), like))
     return sql.SQL("({})").format(sql.SQL(" OR ").join(parts))
+
+
+def owned_by_b(schema: str, table: str, columns: set[str]) -> sql.Composable:
+    """A predicate selecting organization B's rows of a table."""
+    return owned_by(B, columns)
 
 
 def columns_of(conn, schema, table) -> set[str]:
@@ -162,6 +168,8 @@ def test_credentials_are_not_readable_and_authentication_functions_work(two_tena
                         ).fetchone() == (A + "11", "bcrypt$demo")
     assert conn.execute("SELECT user_id::text FROM core.session_lookup(%s)", (A + "token",)).fetchone() == (A + "11",)
     assert conn.execute("SELECT organization_id::text FROM core.api_key_lookup(%s)", (A + "key",)).fetchone() == (A + "01",)
+    assert conn.execute("SELECT slug FROM core.user_organizations(%s)", (A + "11",)).fetchall() == []  # not signed in
+    act_as(conn, "app_user", A + "11", None)  # signed in, choosing an organization
     assert conn.execute("SELECT slug FROM core.user_organizations(%s)", (A + "11",)).fetchall() == [("demo",)]
     act_as(conn, "app_user", A + "11", A + "01")
     users = {r[0] for r in conn.execute("SELECT email FROM core.users")}

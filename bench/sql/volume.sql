@@ -1,4 +1,5 @@
--- Realistic volume for the query benchmarks, generated set-based (no row-by-row inserts).
+-- Realistic volume for the query benchmarks, generated set-based (no row-by-row inserts). Tenant-consistent: a
+-- task's agent, a message's two agents and an audit row belong to the organization of the project or sender.
 -- Sizes come from session settings: bench.orgs, bench.projects, bench.agents, bench.tasks, bench.messages,
 -- bench.audit. Triggers (audit, updated_at) and FK checks are off for the load (session_replication_role).
 SET session_replication_role = replica;
@@ -43,17 +44,22 @@ SELECT ('b4000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid,
        'Task ' || g, 'general',
        (ARRAY['team_leader','research','codebase_analyzer','frontend','backend','codegen','testing',
               'documentation','archon'])[g % 9 + 1],
-       s.status, 1 + g % 10,
-       CASE WHEN s.status = 'pending' THEN NULL  -- agents by hash, so that no agent owns one status class
-            ELSE ('b3000000-0000-4000-8000-' || lpad(to_hex(abs(hashtext(g::text)) % current_setting('bench.agents')::int + 1),
-                                                     12, '0'))::uuid END,
+       s.status, 1 + abs(hashtext(g::text || 'p')) % 10,  -- priority independent of the organization
+       CASE WHEN s.status = 'pending' THEN NULL  -- an agent of the project's organization, by hash, so that no
+            ELSE ('b3000000-0000-4000-8000-' || lpad(to_hex(   -- agent owns one status class
+                      abs(hashtext(g::text)) % (current_setting('bench.agents')::int / current_setting('bench.orgs')::int)
+                        * current_setting('bench.orgs')::int
+                      + (g % current_setting('bench.projects')::int) % current_setting('bench.orgs')::int + 1),
+                  12, '0'))::uuid END,
        CASE WHEN s.status IN ('in_progress', 'completed', 'failed') THEN c.t + interval '1 minute' END,
        CASE WHEN s.status IN ('completed', 'failed') THEN c.t + interval '20 minutes' END,
        c.t, c.t
   FROM generate_series(1, current_setting('bench.tasks')::int) g
-  CROSS JOIN LATERAL (SELECT CASE WHEN g % 20 = 0 THEN 'pending' WHEN g % 20 = 1 THEN 'pending'
-                                  WHEN g % 20 = 2 THEN 'assigned' WHEN g % 20 = 3 THEN 'in_progress'
-                                  WHEN g % 20 = 4 THEN 'failed' WHEN g % 20 = 5 THEN 'cancelled'
+  -- the status class cycles per project (g / projects), so that every project has tasks of every status
+  CROSS JOIN LATERAL (SELECT (g / current_setting('bench.projects')::int) % 20 AS k) h
+  CROSS JOIN LATERAL (SELECT CASE WHEN h.k = 0 THEN 'pending' WHEN h.k = 1 THEN 'pending'
+                                  WHEN h.k = 2 THEN 'assigned' WHEN h.k = 3 THEN 'in_progress'
+                                  WHEN h.k = 4 THEN 'failed' WHEN h.k = 5 THEN 'cancelled'
                                   ELSE 'completed' END AS status) s
   CROSS JOIN LATERAL (SELECT now() - (g % 180) * interval '1 day' - (g % 1440) * interval '1 minute' AS t) c;
 
@@ -68,7 +74,10 @@ SELECT t.id, t.assigned_agent_id, CASE t.status WHEN 'failed' THEN 'failed' ELSE
 INSERT INTO core.agent_messages (created_at, organization_id, message_id, sender_type, sender_agent_id, recipient_type,
                                  recipient_agent_id, message_type, payload, delivered_at, processed_at)
 SELECT c.t, a.organization_id, 'bench-' || g, 'agent', a.id, 'agent',
-       ('b3000000-0000-4000-8000-' || lpad(to_hex((g * 7) % current_setting('bench.agents')::int + 1), 12, '0'))::uuid,
+       ('b3000000-0000-4000-8000-' || lpad(to_hex(   -- an agent of the sender's organization
+            (g * 7) % (current_setting('bench.agents')::int / current_setting('bench.orgs')::int)
+              * current_setting('bench.orgs')::int
+            + (g % current_setting('bench.agents')::int) % current_setting('bench.orgs')::int + 1), 12, '0'))::uuid,
        'task.update', '{}', c.t, CASE WHEN g % 100 = 0 THEN NULL ELSE c.t + interval '1 second' END
   FROM generate_series(1, current_setting('bench.messages')::int) g
   CROSS JOIN LATERAL (SELECT now() - (g % 180) * interval '1 day' - (g % 86400) * interval '1 second' AS t) c
@@ -77,7 +86,9 @@ SELECT c.t, a.organization_id, 'bench-' || g, 'agent', a.id, 'agent',
 -- audit rows over six months, for the tasks
 INSERT INTO audit.audit_logs (created_at, organization_id, event_type, action, resource_type, resource_id, new_values)
 SELECT now() - (g % 180) * interval '1 day' - (g % 86400) * interval '1 second',
-       ('b0000000-0000-4000-8000-' || lpad(to_hex(g % current_setting('bench.orgs')::int + 1), 12, '0'))::uuid,
+       ('b0000000-0000-4000-8000-' || lpad(to_hex(   -- the organization of the task's project
+            ((g % current_setting('bench.tasks')::int + 1) % current_setting('bench.projects')::int)
+              % current_setting('bench.orgs')::int + 1), 12, '0'))::uuid,
        'data_change', (ARRAY['insert','update','update','delete'])[g % 4 + 1], 'core.tasks',
        ('b4000000-0000-4000-8000-' || lpad(to_hex(g % current_setting('bench.tasks')::int + 1), 12, '0')),
        '{"status": "in_progress"}'
