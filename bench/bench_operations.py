@@ -18,17 +18,18 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from schemadb.app import create_pool
 from schemadb.backup import libpq_target
 from schemadb.cache import Cache
-from schemadb.db import create_pool
 
-from common import median, schemadb_cmd, table, timed
+from common import app_login, median, schemadb_cmd, table, timed
 from dataset import loaded
 
 USES_DATASET = True
 REDIS_URL = os.environ.get("SCHEMADB_BENCH_REDIS_URL", os.environ.get("SCHEMADB_TEST_REDIS_URL",
                                                                        "redis://127.0.0.1:6379/0"))
 ORG = "b0000000-0000-4000-8000-000000000003"
+OWNER = "b1000000-0000-4000-8000-000000000015"  # the owner of organization 3 (volume.sql: user (org - 1) * 10 + 1)
 
 
 def _latencies(fn, n: int) -> list[float]:
@@ -47,14 +48,14 @@ def run(server_dsn: str, dsn: str | None = None) -> None:
     ctx = contextlib.nullcontext(dsn) if dsn else loaded(server_dsn)
     rows = []
     with ctx as dsn:
-        pool = create_pool(dsn, min_size=1, max_size=2)
+        pool = create_pool(app_login(dsn), min_size=1, max_size=2)  # the application's login: RLS applies
         try:
             cache = Cache(pool, redis_url=REDIS_URL, namespace="schemadb:bench", ttls={"agent_status_summary": 3600})
-            cache.agent_status_summary(ORG)
+            cache.agent_status_summary(ORG, OWNER)
             uncached = _latencies(lambda: (cache.invalidate("agent_status_summary", ORG),
-                                           cache.agent_status_summary(ORG)), 50)
-            cache.agent_status_summary(ORG)
-            cached = _latencies(lambda: cache.agent_status_summary(ORG), 500)
+                                           cache.agent_status_summary(ORG, OWNER)), 50)
+            cache.agent_status_summary(ORG, OWNER)
+            cached = _latencies(lambda: cache.agent_status_summary(ORG, OWNER), 500)
         finally:
             pool.close()
         p50u, p50c = statistics.median(uncached), statistics.median(cached)

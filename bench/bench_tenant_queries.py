@@ -14,19 +14,16 @@ import random
 import statistics
 import time
 
-import psycopg
 from bench_queries import AGENT_TYPES, agent, project, task
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
 from schemadb import app
 
-from common import table
+from common import app_login, table
 from dataset import SIZES
 
 USES_DATASET = True
-LOGIN = "schemadb_bench_app"
 RUNS = 400
 
 
@@ -114,13 +111,7 @@ def run(server_dsn: str, dsn: str | None = None) -> None:
     with contextlib.ExitStack() as stack:
         if not dsn:
             dsn = stack.enter_context(loaded(server_dsn))
-        with psycopg.connect(dsn, autocommit=True) as c:
-            if c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (LOGIN,)).fetchone() is None:
-                c.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'bench' IN ROLE app_user").format(
-                    sql.Identifier(LOGIN)))
-        p = conninfo_to_dict(dsn)
-        p.update(user=LOGIN, password="bench")
-        app_pool = app.create_pool(make_conninfo(**p), min_size=1, max_size=1)
+        app_pool = app.create_pool(app_login(dsn), min_size=1, max_size=1)
         owner = _OwnerPool(dsn)
         stack.callback(app_pool.close)
         stack.callback(owner.close)

@@ -66,3 +66,17 @@ def table(rows: list[tuple], header: tuple) -> None:
     print("  ".join("-" * w for w in widths))
     for r in rows:
         print("  ".join(c.ljust(widths[i]) for i, c in enumerate(r)))
+
+
+def app_login(dsn: str, login: str = "schemadb_bench_app", password: str = "bench") -> str:
+    """The DSN of an application login (IN ROLE app_user, owning nothing) on the database of `dsn`, created once:
+    what schemadb.app.create_pool() accepts."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    with psycopg.connect(dsn, autocommit=True) as c:
+        if c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone() is None:
+            c.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE app_user").format(
+                sql.Identifier(login), sql.Literal(password)))
+    p = conninfo_to_dict(dsn)
+    p.update(user=login, password=password)
+    return make_conninfo(**p)

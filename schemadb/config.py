@@ -86,6 +86,14 @@ def parse_duration_ms(value: str | int | float, option: str) -> int:
     return int(float(m.group(1)) * _UNIT_MS[m.group(2)])
 
 
+def format_duration_ms(ms: int | float) -> str:
+    """The shortest way parse_duration_ms reads back: 700ms, 5s, 1.5s, 5min, 2h."""
+    for unit, size in (("h", 3_600_000), ("min", 60_000), ("s", 1000)):
+        if ms >= size and (ms % size == 0 or (unit == "s" and ms % 100 == 0)):
+            return f"{ms / size:g}{unit}"
+    return f"{ms:g}ms"
+
+
 # --- secrets ---------------------------------------------------------------------------------
 
 _URL_PASSWORD = re.compile(r"(?P<pre>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<post>@)", re.I)

@@ -156,7 +156,8 @@ def _run_transactional(ctx: Context, f: SqlFile, action: str, finish: str, displ
         raise MigrationError(action, f.version, f.name, failure)
     failure = locate(ctx, f, display, result.error, result.error_index - 4, _HEAD_WIDTH, body_len)
     if stats.exhausted:
-        failure.message = ctx.locks.exhausted_message(f"{f.version} {f.name}", stats)
+        failure.message = ctx.locks.exhausted_message(f"{f.version} {f.name}", stats,
+                                                      "rolled back, nothing of it was applied")
         failure.locks = stats.to_json()
     _log_failure(ctx, f, action, True, elapsed, failure, stats)
     raise MigrationError(action, f.version, f.name, failure)

@@ -227,11 +227,13 @@ class LockRetry(Generic[T]):
             time.sleep(delay)
             stats.wait_ms += int(delay * 1000)
 
-    def exhausted_message(self, what: str, stats: LockStats) -> str:
+    def exhausted_message(self, what: str, stats: LockStats, undone: str = "nothing of it was applied") -> str:
+        from .config import format_duration_ms
+
         why = (f"--retries {self.policy.retries}" if self.policy.retries is not None and
-               stats.attempts > self.policy.retries else f"--lock-retry-for {self.policy.budget_s:g}s")
+               stats.attempts > self.policy.retries else f"--lock-retry-for {format_duration_ms(self.policy.budget_s * 1000)}")
         return (f"{what}: could not take its locks in {stats.attempts} attempt(s) over {stats.wait_ms / 1000:.1f} s "
-                f"({why}): {describe_blockers(stats.blockers, stats.waiting_for)}; {advice(stats.blockers)}")
+                f"({why}): {describe_blockers(stats.blockers, stats.waiting_for)}; {undone}; {advice(stats.blockers)}")
 
     def close(self) -> None:
         if self.monitor is not None:

@@ -177,7 +177,9 @@ class _Run:
         failure.statement_index = u.first
         failure.statements_done = list(range(1, u.first + 1))
         if stats is not None and stats.exhausted:
-            failure.message = self.ctx.locks.exhausted_message(self.what(u), stats)
+            failure.message = self.ctx.locks.exhausted_message(
+                self.what(u), stats, f"statement {u.first + 1} was not applied (the ones before it were, and are "
+                                     "recorded: the next run resumes there)" if u.first else "nothing of it was applied")
             failure.locks = stats.to_json()
         if invalid_index:
             failure.invalid_index = invalid_index
@@ -268,12 +270,13 @@ class _Run:
 
         def attempt(a):
             conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{a.timeout_ms}ms")))
-            if index is not None and _index_state(conn, *index) is False:
+            # what an earlier attempt left (an INVALID index, REINDEX's _ccnew copies) goes first; dropping it
+            # waits for the same blocker, so a lock timeout there is one more attempt like any other
+            for leftover in _leftovers(conn, s, index):
                 dropped = run_script(conn, sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(
-                    sql.Identifier(*[x for x in index if x])).as_string(conn))
+                    leftover).as_string(conn))
                 if dropped.error is not None or dropped.interrupted:
                     return dropped
-            _drop_reindex_leftovers(conn, s)
             return run_script(conn, self.texts[u.first])
 
         result, stats = self.ctx.locks.run(attempt, lambda r: is_lock_timeout(r.error) and not r.interrupted,
@@ -319,10 +322,13 @@ def _already_done(conn: psycopg.Connection, s: Stmt) -> bool:
     return False  # VACUUM, REINDEX, ALTER SYSTEM, …: running them again is harmless
 
 
-def _drop_reindex_leftovers(conn: psycopg.Connection, s: Stmt) -> None:
-    """A REINDEX CONCURRENTLY that failed leaves INVALID <index>_ccnew copies: drop them before a retry."""
+def _leftovers(conn: psycopg.Connection, s: Stmt, index: tuple | None) -> list[sql.Identifier]:
+    """The INVALID indexes an earlier attempt of this statement left: the index a CREATE INDEX CONCURRENTLY
+    creates before it waits, or the <index>_ccnew copies of a REINDEX CONCURRENTLY."""
+    if index is not None:
+        return [sql.Identifier(*[x for x in index if x])] if _index_state(conn, *index) is False else []
     if s.kind != "ReindexStmt":
-        return
+        return []
     rel = s.props.get("relation") or [None, ""]
     target = (sql.Identifier(*rel) if rel[0] else sql.Identifier(rel[1])).as_string(conn)
     rows = conn.execute(
@@ -331,5 +337,4 @@ def _drop_reindex_leftovers(conn: psycopg.Connection, s: Stmt) -> None:
         " AND (i.indrelid = to_regclass(%s) OR i.indexrelid IN (SELECT indexrelid FROM pg_index"
         "      WHERE indrelid = (SELECT indrelid FROM pg_index WHERE indexrelid = to_regclass(%s))))",
         (target, target)).fetchall()
-    for schema, name in rows:
-        conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(schema, name)))
+    return [sql.Identifier(schema, name) for schema, name in rows]

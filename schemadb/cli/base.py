@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from ..config import Settings, dsn_password, history_table_name, parse_duration_ms
-from ..errors import SchemadbError
+from ..errors import ConfigError, SchemadbError
 from ..output import Printer
 
 _STATE = "schemadb.settings"
@@ -117,8 +117,13 @@ def settings_from(ctx: click.Context) -> Settings:
     changes["json"] = bool(raw.get("as_json"))
     if raw.get("lock_timeout") is not None:
         changes["lock_timeout_ms"] = parse_duration_ms(raw["lock_timeout"], "--lock-timeout")
+        if changes["lock_timeout_ms"] < 1:  # PostgreSQL's 0 would wait forever, queueing the application behind it
+            raise ConfigError("--lock-timeout: must be at least 1ms (0 would wait for the lock without bound, and "
+                              "every query on the table would queue behind the wait)")
     if raw.get("lock_retry_for") is not None:
         changes["lock_retry_for_s"] = parse_duration_ms(raw["lock_retry_for"], "--lock-retry-for") / 1000
+        if changes["lock_retry_for_s"] <= 0:
+            raise ConfigError("--lock-retry-for: must be more than 0 (the total time the lock attempts may take)")
     if raw.get("lock_wait") is not None:
         changes["lock_wait"] = parse_duration_ms(raw["lock_wait"], "--lock-wait") / 1000
     if raw.get("retries") is not None:
