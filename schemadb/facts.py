@@ -1,4 +1,4 @@
-"""The statements of a migration file as the parser saw them, cached by the file's checksum.
+"""The statements of a migration file as the parser saw them, cached by the file's digest (facts_key).
 
 Every command that needs to know what a file does (the runner's checks, no-transaction mode, lint,
 validate) asks here, so each version of each file is parsed once, ever (see filecache.py).
@@ -28,7 +28,7 @@ def _cache_for(f: SqlFile) -> FactsCache:
 def statements(f: SqlFile) -> list[Stmt]:
     """The file's statements; raises SqlSyntaxError when the parser refuses it."""
     cache = _cache_for(f)
-    hit = cache.get(f.checksum)
+    hit = cache.get(f.facts_key)
     if isinstance(hit, dict):
         raise SqlSyntaxError(*hit["error"])
     if hit is not None:
@@ -36,9 +36,9 @@ def statements(f: SqlFile) -> list[Stmt]:
     try:
         found = parse(f.text, collapse=f.transactional)  # statement by statement only where it runs so
     except SqlSyntaxError as e:
-        cache.put(f.checksum, {"error": [e.message, e.offset]})
+        cache.put(f.facts_key, {"error": [e.message, e.offset]})
         raise
-    cache.put(f.checksum, [s.to_json() for s in found])
+    cache.put(f.facts_key, [s.to_json() for s in found])
     return found
 
 

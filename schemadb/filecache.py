@@ -19,7 +19,7 @@ import json
 import os
 from pathlib import Path
 
-_SCAN_VERSION = 2
+_SCAN_VERSION = 3  # bump when what migrations._read() records changes
 
 
 def cache_dir() -> Path | None:

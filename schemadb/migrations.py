@@ -42,17 +42,21 @@ class SqlFile:
     """One migration or rollback file as the scan found it (a plain class with slots: a scan makes
     thousands of them on long histories)."""
 
-    __slots__ = ("file", "version", "name", "checksum", "transactional", "has_statement", "size", "_text", "_path")
+    __slots__ = ("file", "version", "name", "checksum", "transactional", "has_statement", "size", "facts_key",
+                 "_text", "_path")
 
     def __init__(self, file: str | Path, version: str, name: str, checksum: str, transactional: bool,
-                 has_statement: bool = True, size: int = 0):
+                 has_statement: bool = True, size: int = 0, facts_key: str | None = None):
         self.file = str(file)  # the path as found
         self.version = version
         self.name = name
-        self.checksum = checksum  # sha256 of the file's bytes
+        self.checksum = checksum  # file_checksum(): sha256 of the file's bytes, lint allow directives left out
         self.transactional = transactional
         self.has_statement = has_statement
         self.size = size
+        # what the parsed statements are cached under: the checksum, unless allow lines were left out of it
+        # (their lines still count in the statements' positions, so the whole file's digest)
+        self.facts_key = facts_key or checksum
         self._text: str | None = None
         self._path: Path | None = None
 
@@ -84,7 +88,7 @@ class SqlFile:
     def read_bytes(self) -> bytes:
         with open(self.file, "rb") as fh:
             data = fh.read()
-        if hashlib.sha256(data).hexdigest() != self.checksum:
+        if file_checksum(data) != self.checksum:
             raise FileChanged(f"{self.display()}: changed while schemadb was running; nothing of it was run")
         return data
 
@@ -146,23 +150,42 @@ def _utf8_error(data: bytes) -> UnicodeDecodeError | None:
     return None
 
 
+_ALLOW_LINE = re.compile(rb"^[ \t]*--[ \t]*schemadb:allow\b[^\n]*(?:\n|$)", re.M)
+
+
+def file_checksum(data: bytes) -> str:
+    """sha256 of a file's bytes without its `-- schemadb:allow RULE reason` lines: an allow directive is a note
+    about the lint, not SQL, so adding one to a file that is already applied in production is not a change."""
+    return _digests(data)[0]
+
+
+def _digests(data: bytes) -> tuple[str, str | None]:
+    """(file_checksum, the digest of all the bytes when allow lines were left out of the checksum, else None)."""
+    if b"schemadb:allow" in data:
+        stripped = _ALLOW_LINE.sub(b"", data)
+        if stripped != data:
+            return hashlib.sha256(stripped).hexdigest(), hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(data).hexdigest(), None
+
+
 def _read(path: str, version: str, name: str) -> list:
-    """[checksum, transactional, has_statement, size, problem kind or None, problem message or None]."""
+    """[checksum, transactional, has_statement, size, problem kind or None, problem message or None,
+    facts key or None]."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as e:
-        return ["", True, True, 0, "unreadable", f"{path}: cannot be read ({e.strerror})"]
-    checksum = hashlib.sha256(data).hexdigest()
+        return ["", True, True, 0, "unreadable", f"{path}: cannot be read ({e.strerror})", None]
+    checksum, whole = _digests(data)
     bad = _utf8_error(data)
     if bad is not None:
         line = data[: bad.start].count(b"\n") + 1
         return [checksum, True, True, len(data), "not_utf8",
-                f"{path}:{line}: not UTF-8 (byte 0x{data[bad.start]:02x} at offset {bad.start})"]
+                f"{path}:{line}: not UTF-8 (byte 0x{data[bad.start]:02x} at offset {bad.start})", None]
     line = _nul_line(data)
     if line is not None:
         return [checksum, True, True, len(data), "nul_byte",
-                f"{path}:{line}: contains a NUL byte (PostgreSQL would silently cut the file there)"]
+                f"{path}:{line}: contains a NUL byte (PostgreSQL would silently cut the file there)", None]
     head = data[:_HEAD].decode("utf-8", errors="ignore") if len(data) > LARGE else data.decode("utf-8")
     if head.startswith("\ufeff"):
         head = head[1:]
@@ -172,8 +195,8 @@ def _read(path: str, version: str, name: str) -> list:
         folder = os.path.basename(os.path.dirname(path))
         return [checksum, transactional, stated, len(data), "placeholder",
                 f"{path}: still exactly what `schemadb new` wrote ({folder} file never written); write it, "
-                "or, for a rollback that cannot undo its migration, replace it with a comment saying why"]
-    return [checksum, transactional, stated, len(data), None, None]
+                "or, for a rollback that cannot undo its migration, replace it with a comment saying why", whole]
+    return [checksum, transactional, stated, len(data), None, None, whole]
 
 
 def _load_dir(folder: Path, sub: str, cache: ScanCache, problems: list[Problem],
@@ -232,8 +255,24 @@ def _load_dir(folder: Path, sub: str, cache: ScanCache, problems: list[Problem],
             problems.append(Problem("duplicate_version", f"{path}: version {version} is also used by "
                                     f"{os.path.basename(files[k].file)}", path, version))
             continue
-        files[k] = SqlFile(path, version, name, facts[0], facts[1], facts[2], facts[3])
+        files[k] = SqlFile(path, version, name, facts[0], facts[1], facts[2], facts[3], facts[6])
     return files
+
+
+def read_file(path: str | Path) -> SqlFile:
+    """One file named on the command line (lint FILE...): any name; a migration's version when it has one.
+    Raises ConfigError for a file that cannot be used (missing, unreadable, not UTF-8, NUL byte)."""
+    from .errors import ConfigError
+
+    path = str(path)
+    if not os.path.isfile(path):
+        raise ConfigError(f"{path}: {'not a regular file' if os.path.exists(path) else 'no such file'}")
+    m = NAME_RE.match(os.path.basename(path))
+    version, name = (m.group("version"), m.group("name")) if m else ("0", os.path.basename(path))
+    facts = _read(path, version, name)
+    if facts[4] not in (None, "placeholder"):
+        raise ConfigError(facts[5])
+    return SqlFile(path, version, name, facts[0], facts[1], facts[2], facts[3], facts[6])
 
 
 def _entry_name(e: os.DirEntry) -> str:

@@ -231,6 +231,21 @@ class Printer:
             self.line(p.message)
         self.line(f"{len(r.problems)} problem(s)")
 
+    def _render_LintResult(self, r) -> None:
+        if r.format == "github":
+            self.line("\n".join(f.github() for f in r.findings) or "")
+            return
+        lines = [f.text() for f in r.findings]
+        c = r.counts
+        how = {"files": "the files given, as one run", "pending": "the pending migrations, against the database",
+               "each file alone": "each migration alone, as production would see it"}.get(r.mode, r.mode)
+        lines.append(f"{'ok' if r.ok else 'refused'}: {r.files} file(s), {how}; {c['error']} error(s), "
+                     f"{c['warning']} warning(s), {c['allowed']} allowed")
+        self.line("\n".join(lines))
+
+    def _render_RuleList(self, r) -> None:
+        self.line("\n".join(f"{x['id']:<46} {x['group']:<9} {x['fix']}" for x in r.to_json()["rules"]))
+
     def _render_RecordResult(self, r) -> None:
         for v in getattr(r, "versions", []):
             self.line(f"{'recorded' if r.command == 'baseline' else 'repaired'} {v['version']} {v['name']}")
@@ -238,8 +253,20 @@ class Printer:
             self.line(n)
 
     def _render_NewResult(self, r) -> None:
-        self.line(f"created {r.migration}")
-        self.line(f"created {r.rollback}")
+        for f in r.files:
+            self.line(f"created {f['migration']}")
+            self.line(f"created {f['rollback']}")
+        if r.template and len(r.files) > 1:
+            self.line(f"{len(r.files)} migrations from template {r.template}: review them, then schemadb lint and "
+                      "schemadb verify")
+
+    def _render_TemplateList(self, r) -> None:
+        for t in r.templates:
+            origin = "" if t.origin == "built-in" else f"  ({t.origin}: {t.path})"
+            self.line(f"{t.name}{origin}")
+            self.line(f"    {t.description}")
+            for v in t.variables.values():
+                self.line(f"    --set {v.name}=…{'' if v.required else '  (optional)'}  {v.help}")
 
     def _render_LogResult(self, r) -> None:
         for e in r.entries:

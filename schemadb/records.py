@@ -131,7 +131,11 @@ def repair(settings: Settings, emit=None) -> RecordResult:
     return RecordResult("repair", versions, notes, closed)
 
 
-def new(settings: Settings, raw_name: str) -> NewResult:
+def new(settings: Settings, raw_name: str, template: str | None = None,
+        values: dict[str, str] | None = None) -> NewResult:
+    """The next-numbered pair (or, from a template, pairs: next free versions, in order); nothing is written
+    unless everything renders and every target can be written."""
+    from . import templates
     from .resources import is_source_checkout, reference_dir
 
     if settings.directory is None and not is_source_checkout(reference_dir()):
@@ -143,10 +147,27 @@ def new(settings: Settings, raw_name: str) -> NewResult:
         raise ConfigError(str(e)) from None
     sc = scan(root) if (root / "migrations").is_dir() else Scan(root)
     version = next_version(sc)
-    up_text, down_text = placeholder_texts(version, name)
-    paths = write_pairs(root, [(f"{version}_{name}.sql", up_text, down_text)])
-    return NewResult(version, str(paths[0][0]), str(paths[0][1]),
-                     [{"version": version, "migration": str(paths[0][0]), "rollback": str(paths[0][1])}])
+    if template is None:
+        if values:
+            raise ConfigError("--set needs --template")
+        rendered = [("", *placeholder_texts(version, name))]
+    else:
+        _t, rendered = templates.render(root, template, values or {}, templates.provenance(name, template, values or {}))
+    width, first = len(version), int(version)
+    names = []
+    for i, (suffix, _up, _down) in enumerate(rendered):
+        try:
+            full = normalize_name(f"{name}_{suffix}") if suffix else name
+        except ValueError as e:
+            raise ConfigError(f"template {template}: {e}") from None
+        names.append((str(first + i).zfill(width), full))
+    if len({n for _, n in names}) != len(names):
+        raise ConfigError(f"template {template}: two of its migrations have the same name")
+    pairs = [(f"{v}_{n}.sql", up, down) for (v, n), (_s, up, down) in zip(names, rendered, strict=True)]
+    paths = write_pairs(root, pairs)
+    files = [{"version": v, "name": n, "migration": str(up), "rollback": str(down)}
+             for (v, n), (up, down) in zip(names, paths, strict=True)]
+    return NewResult(version, str(paths[0][0]), str(paths[0][1]), files, template)
 
 
 def write_pairs(root, pairs: list[tuple[str, str, str]]) -> list[tuple]:

@@ -90,7 +90,7 @@ def _prechecks(settings: Settings, backup_dir: str | None = None) -> None:
 
 
 def migrate(settings: Settings, target: str | None = None, dry_run: bool = False, emit: Emit = _noop,
-            backup_dir: str | None = None, lint: bool = False) -> RunResult:
+            backup_dir: str | None = None, lint: bool = True, strict: bool = False) -> RunResult:
     root = directory_of(settings)
     _prechecks(settings, backup_dir)
     sc = scan(root)
@@ -112,10 +112,10 @@ def migrate(settings: Settings, target: str | None = None, dry_run: bool = False
         problems = [p for p in database_problems(sc, applied, root) if p.kind != "rollback_changed"]
         problems += file_problems(pending, history)
         notes: dict = {}
-        if lint:
-            from .lintgate import gate
+        if lint and pending:
+            from .lint import gate
 
-            result.lint, lint_problems, notes = gate(conn, sc, pending, history)
+            result.lint, lint_problems, notes = gate(conn, sc, pending, history, strict, settings.lock_timeout_ms)
             problems += lint_problems
         elif pending:
             notes = {m.version: {"lint": "skipped (--no-lint)"} for m in pending}

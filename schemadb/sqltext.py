@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 
-FACTS_VERSION = 5  # bump when what parse() keeps changes: cached facts of older versions are ignored
+FACTS_VERSION = 7  # bump when what parse() keeps changes: cached facts of older versions are ignored
 LARGE = 2 << 20  # characters
 
 _LEADING = re.compile(r"(?:\s+|--[^\n]*|/\*(?:[^*/]|\*(?!/)|/(?!\*))*\*/)*")  # a nested comment stops it
@@ -91,7 +91,7 @@ _SKIP = {
     ("create", "aggregate"): "DefineStmt", ("create", "or", "replace", "aggregate"): "DefineStmt",
     ("create", "view"): "ViewStmt", ("create", "or", "replace", "view"): "ViewStmt",
     ("create", "recursive", "view"): "ViewStmt", ("create", "policy"): "CreatePolicyStmt",
-    ("create", "schema"): "CreateSchemaStmt", ("create", "extension"): "CreateExtensionStmt",
+    ("create", "extension"): "CreateExtensionStmt",
     ("create", "sequence"): "CreateSeqStmt", ("create", "rule"): "RuleStmt",
     ("create", "or", "replace", "rule"): "RuleStmt", ("create", "cast"): "CreateCastStmt",
     ("create", "operator"): "DefineStmt", ("comment",): "CommentStmt", ("grant",): "GrantStmt",

@@ -226,5 +226,12 @@ def validate(settings: Settings, files_only: bool = False) -> ValidateResult:
     if not files_only:
         with session(settings, "validate", lock=False) as (conn, history):
             problems += database_problems(sc, history.applied(conn), root, history.progress(conn))
+    from .lint import lint
+
+    # the lint: of the pending files against the database, or (files only) of each file alone
+    linted = lint(settings.with_(dsn=None) if files_only else settings)
+    findings = [f for f in linted.findings if f.rule != "transaction-nesting"]  # file_problems has it
+    problems += [Problem("lint", f"{f.file}:{f.line}:{f.column}: {f.rule}: {f.message}", f.file, f.version)
+                 for f in findings if f.blocking]
     return ValidateResult(str(root), len(sc.migrations), problems, not files_only,
-                          [m.version for m in sc.irreversible])
+                          [m.version for m in sc.irreversible], [f for f in findings if not f.blocking])

@@ -131,7 +131,15 @@ def _option(node: dict, name: str) -> bool:
     return any(p.get("DefElem", {}).get("defname") == name for p in node.get("params") or node.get("options") or [])
 
 
-_TX_WORDS = re.compile(r"\b(COMMIT|ROLLBACK)\b", re.I)
+# COMMIT or ROLLBACK as a PL/pgSQL statement (at a statement start), once comments and strings are gone
+_TX_WORDS = re.compile(r"(?:^|;|\bTHEN|\bELSE|\bLOOP|\bBEGIN)\s*(?:COMMIT|ROLLBACK)\s*(?:AND\s+(?:NO\s+)?CHAIN\s*)?;",
+                       re.I)
+_NOISE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.S)
+
+
+def commits(body: str) -> bool:
+    """Whether a DO block's body commits or rolls back (which makes it refuse a transaction block)."""
+    return bool(_TX_WORDS.search(_NOISE.sub(" ", body)))
 
 
 def _compact(v):
@@ -157,6 +165,8 @@ def _summarize(kind: str, n: dict) -> dict:  # noqa: C901 - one branch per state
         s["columns"] = [column(e["ColumnDef"]) for e in n.get("tableElts") or [] if "ColumnDef" in e]
         s["constraints"] = [constraint(e["Constraint"]) for e in n.get("tableElts") or [] if "Constraint" in e]
         s["partitioned"] = bool(n.get("partspec"))
+        s["partition_key"] = [p.get("PartitionElem", {}).get("name") for p in (n.get("partspec") or {}).get("partParams", [])]
+        s["default_partition"] = bool((n.get("partbound") or {}).get("is_default"))
         s["partition_of"] = _rv((n.get("inhRelations") or [{}])[0].get("RangeVar")) if n.get("partbound") else None
         s["inherits"] = [_rv(r.get("RangeVar")) for r in n.get("inhRelations") or []]
         s["temp"] = n.get("relation", {}).get("relpersistence") == "t"
@@ -208,6 +218,12 @@ def _summarize(kind: str, n: dict) -> dict:  # noqa: C901 - one branch per state
         s.update(type=_qualified(n.get("typeName")), new=n.get("newVal"), old=n.get("oldVal"))
     elif kind == "CreateEnumStmt":
         s.update(type=_qualified(n.get("typeName")), labels=_names(n.get("vals")))
+    elif kind == "CreateSchemaStmt":
+        s["schema"] = n.get("schemaname")
+    elif kind == "CreateDomainStmt":
+        s["domain"] = _qualified(n.get("domainname"))
+    elif kind == "LockStmt":
+        s.update(tables=[_rv(r.get("RangeVar")) for r in n.get("relations") or []], mode=n.get("mode"))
     elif kind == "AlterDomainStmt":
         s.update(domain=_qualified(n.get("typeName")), sub=n.get("subtype"),
                  constraint=constraint(n["def"]["Constraint"]) if "Constraint" in (n.get("def") or {}) else None)
@@ -219,13 +235,11 @@ def _summarize(kind: str, n: dict) -> dict:  # noqa: C901 - one branch per state
     elif kind == "DoStmt":
         body = next((a["DefElem"]["arg"]["String"]["sval"] for a in n.get("args") or []
                      if a.get("DefElem", {}).get("defname") == "as"), "")
-        s["commits"] = bool(_TX_WORDS.search(body))
+        s["commits"] = commits(body)
     elif kind in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"):
         s["table"] = _rv(n.get("relation"))
     elif kind == "ViewStmt":
         s["view"] = _rv(n.get("view"))
     elif kind == "CallStmt":
         s["call"] = ".".join(_names(n.get("funccall", {}).get("funcname")))
-    elif kind == "ClusterStmt":
-        s["table"] = _rv(n.get("relation"))
     return s

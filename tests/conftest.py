@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -54,9 +55,41 @@ SERVER = {
     "password": _params.get("password"),
 }
 
+# Every database a test run creates is named after the run (its pid), so a run that was killed before it
+# could drop them (Ctrl-C, a lost machine) never collides with the next one on the same server, and the
+# next run drops what a dead run left behind.
+RUN = f"p{os.getpid()}"
+_STALE = re.compile(r"^schemadb_(?:test|ref)(?:_p(\d+))?(?:\D|$)")
+
+
+def _sweep_dead_runs() -> None:
+    from psycopg import sql
+
+    with psycopg.connect(SERVER_DSN, autocommit=True) as c:
+        for (name,) in c.execute("SELECT datname FROM pg_database WHERE datname LIKE 'schemadb\\_%'").fetchall():
+            m = _STALE.match(name)
+            if not m or (m.group(1) and _alive(int(m.group(1)))):
+                continue
+            ident = sql.Identifier(name)
+            c.execute(sql.SQL("ALTER DATABASE {} WITH is_template false allow_connections false").format(ident))
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_sweep_dead_runs()
+
 postgresql_server = factories.postgresql_noproc(
     host=SERVER["host"], port=SERVER["port"], user=SERVER["user"], password=SERVER["password"],
-    dbname="schemadb_test",
+    dbname=f"schemadb_test_{RUN}",
 )
 postgresql = factories.postgresql("postgresql_server")
 
@@ -75,7 +108,7 @@ def _load_reference(host, port, user, dbname, password=None, **_kw):
 
 reference_server = factories.postgresql_noproc(
     host=SERVER["host"], port=SERVER["port"], user=SERVER["user"], password=SERVER["password"],
-    dbname="schemadb_ref", load=[_load_reference],
+    dbname=f"schemadb_ref_{RUN}", load=[_load_reference],
 )
 reference_postgresql = factories.postgresql("reference_server")
 

@@ -16,7 +16,12 @@ def tables(db):
 
 
 def test_syntax_error_names_file_line_column_and_sqlstate(run, project, db):
-    r = run(project("broken"))("migrate")
+    d = project("broken")
+    r = run(d)("migrate")  # the lint of the pending files finds it before anything runs
+    assert r.exit_code == 3
+    assert "migrations/0002_broken_syntax.sql:4:32: syntax-error: syntax error at or near \",\"" in r.stderr
+    assert "accounts" not in tables(db)  # 0001 did not run either
+    r = run(d)("migrate", "--no-lint")  # and the server, when the lint is skipped
     assert r.exit_code == 1
     line = one_error_line(r)
     assert "apply 0002 broken_syntax failed" in line

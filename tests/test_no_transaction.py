@@ -67,6 +67,8 @@ def test_parse_error_in_no_transaction_file_runs_nothing(run, project, db):
     f = d / "migrations/0002_concurrent_indexes.sql"
     f.write_text(f.read_text().replace("ALTER TYPE", "ALTER TYPO"))
     r = run(d)("migrate")
+    assert r.exit_code == 3 and "0002_concurrent_indexes.sql:4:7: syntax-error" in r.stderr  # the lint gate
+    r = run(d)("migrate", "--no-lint")
     assert r.exit_code == 1
     assert "apply 0002 concurrent_indexes failed" in r.stderr
     assert "0002_concurrent_indexes.sql:4:7: [42601] syntax error at or near \"TYPO\"" in r.stderr

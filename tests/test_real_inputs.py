@@ -289,7 +289,7 @@ def test_backups_are_private_and_stay_in_their_folder(dsn, db, tmp_path):
 
     from conftest import make_dsn
 
-    name = "team/../../escape"  # a database name with '/' must not write outside --out
+    name = f"{db.info.dbname}/../../escape"  # a database name with '/' must not write outside --out
     db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         out = tmp_path / "new" / "backups"

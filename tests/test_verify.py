@@ -51,21 +51,22 @@ def test_enum_value_cannot_be_rolled_back(run, project):
 
 
 def test_explicit_scratch_database(run, project, dsn, postgresql):
+    name = f"{postgresql.info.dbname}_scratch"
     with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute("CREATE DATABASE verify_scratch_explicit")
+        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        r = run(project("good"))("verify", "--scratch-dsn", make_dsn("verify_scratch_explicit"))
+        r = run(project("good"))("verify", "--scratch-dsn", make_dsn(name))
         assert r.exit_code == 0, r.output
-        with psycopg.connect(make_dsn("verify_scratch_explicit")) as c:  # verify's tracking does not stay behind
+        with psycopg.connect(make_dsn(name)) as c:  # verify's tracking does not stay behind
             assert c.execute("SELECT count(*) FROM pg_event_trigger").fetchone()[0] == 0
             assert c.execute("SELECT to_regnamespace('schemadb_verify')").fetchone()[0] is None
     finally:
         with psycopg.connect(dsn, autocommit=True) as c:
-            c.execute("DROP DATABASE verify_scratch_explicit WITH (FORCE)")
+            c.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_a_scratch_database_that_holds_anything_is_refused_and_left_alone(run, project, dsn, db):
-    name = "verify_scratch_with_data"
+    name = f"{db.info.dbname}_scratch"
     db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         with psycopg.connect(make_dsn(name), autocommit=True) as c:
@@ -278,15 +279,16 @@ def test_a_given_scratch_database_is_not_rebuilt_and_says_what_went_unchecked(tm
         "migrations/0003_c.sql": "CREATE TABLE public.c (id int);\n",
         "rollback/0003_c.sql": "DROP TABLE public.c;\n",
     })
-    db.execute("CREATE DATABASE verify_given_scratch")
+    name = f"{db.info.dbname}_scratch"
+    db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        r = Cli(dsn, d)("verify", "--scratch-dsn", make_dsn("verify_given_scratch"), "--json")
+        r = Cli(dsn, d)("verify", "--scratch-dsn", make_dsn(name), "--json")
         doc = json.loads(r.stdout)
         assert r.exit_code == 1
         assert doc["failed"] == ["0001"] and doc["unchecked"] == ["0002", "0003"]
         assert any("went unchecked" in n for n in doc["notes"])
     finally:
-        db.execute("DROP DATABASE verify_given_scratch WITH (FORCE)")
+        db.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_a_long_definition_is_shown_as_a_unified_diff(tmp_path, dsn):

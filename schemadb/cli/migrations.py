@@ -20,12 +20,16 @@ from .base import cli, command, common_options, lock_options
 @click.option("--dry-run", is_flag=True, help="print what would run; change nothing")
 @click.option("--backup", "backup_dir", metavar="DIR", envvar="SCHEMADB_BACKUP_DIR",
               help="take a verified backup into DIR before applying anything [env SCHEMADB_BACKUP_DIR]")
+@click.option("--no-lint", is_flag=True, help="apply without linting the pending files first (emergencies; "
+                                             "recorded in the migration log)")
+@click.option("--strict", is_flag=True, help="lint: statements that break running clients are errors too")
 @command
-def migrate(s: Settings, out: Printer, target, dry_run, backup_dir):
-    """Apply pending migrations in version order."""
+def migrate(s: Settings, out: Printer, target, dry_run, backup_dir, no_lint, strict):
+    """Apply pending migrations in version order (after linting them: errors refuse, exit 3)."""
     from .. import runner
 
-    res = runner.migrate(s, target=target, dry_run=dry_run, emit=out.event, backup_dir=backup_dir)
+    res = runner.migrate(s, target=target, dry_run=dry_run, emit=out.event, backup_dir=backup_dir,
+                         lint=not no_lint, strict=strict)
     out.result(res)
     if res.error is not None:
         res.error.reported_in_result = True
@@ -95,13 +99,60 @@ def validate(s: Settings, out: Printer, files_only):
 
 @cli.command()
 @common_options
-@click.argument("name")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default=None,
+              help="text (default), json (as --json), or github (Actions annotations)")
+@click.option("--strict", is_flag=True, help="statements that break running clients are errors, not warnings")
+@click.option("--lock-timeout", metavar="DURATION", envvar="SCHEMADB_LOCK_TIMEOUT",
+              help="the runner's lock_timeout cap a file must not raise (default 200ms) [env SCHEMADB_LOCK_TIMEOUT]")
+@click.option("--list-rules", is_flag=True, help="print the rule ids, their group and the safe way; lint nothing")
 @command
-def new(s: Settings, out: Printer, name):
-    """Create the next-numbered migration/rollback pair."""
-    from .. import runner
+def lint(s: Settings, out: Printer, files, fmt, strict, lock_timeout, list_rules):
+    """Statements that take a live database down (exit 3 on errors). FILEs: those files as one pending run;
+    without: the pending migrations of --dir against --dsn, or, without a DSN, each migration alone."""
+    from .. import lint as lint_mod
+    from ..config import parse_duration_ms
 
-    out.result(runner.new(s, name))
+    if list_rules:
+        out.result(lint_mod.RuleList())
+        return 0
+    if lock_timeout is not None:
+        s = s.with_(lock_timeout_ms=parse_duration_ms(lock_timeout, "--lock-timeout"))
+    res = lint_mod.lint(s, list(files), strict=strict)
+    if fmt == "json":
+        out.json = True
+    res.format = fmt or "text"
+    out.result(res)
+    return 0 if res.ok else 3
+
+
+@cli.command()
+@common_options
+@click.argument("name", required=False)
+@click.option("--template", "-t", metavar="T", help="render the pairs of template T (schemadb new --list-templates)")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="a variable of the template (repeatable)")
+@click.option("--list-templates", is_flag=True, help="print every template with its variables; write nothing")
+@command
+def new(s: Settings, out: Printer, name, template, sets, list_templates):
+    """Create the next-numbered migration/rollback pair, or the pairs a template writes (the safe way of a
+    dangerous change), e.g. schemadb new orders_note_idx --template add-index --set table=orders --set columns=note."""
+    from .. import records, templates
+
+    root = s.directory
+    if list_templates:
+        out.result(templates.list_templates(root))
+        return 0
+    if not name:
+        raise click.UsageError("Missing argument 'NAME'.")
+    values: dict[str, str] = {}
+    for item in sets:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise click.BadParameter(f"{item!r}: use KEY=VALUE", param_hint="--set")
+        if key.strip() in values:
+            raise click.BadParameter(f"{key.strip()} is given twice", param_hint="--set")
+        values[key.strip()] = value
+    out.result(records.new(s, name, template, values))
     return 0
 
 
