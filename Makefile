@@ -67,7 +67,10 @@ lint: $(STAMP)
 
 # Bytecode is compiled first, as `pip install` does for an installed copy (PYTHONDONTWRITEBYTECODE
 # would otherwise make every timed start-up compile schemadb from source).
+# squawk (the lint benchmark's peer) is installed here only, never for the tests or the package.
 bench: $(STAMP) system-deps
+	@test -x $(VENV)/bin/squawk || $(PY) -m pip install -q squawk-cli || \
+	  echo "squawk-cli could not be installed: the lint benchmark prints schemadb's times alone"
 	$(PY) -m compileall -q schemadb
 	$(PY) bench/run.py $(BENCH_ARGS)
 

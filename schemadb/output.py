@@ -82,6 +82,8 @@ class Printer:
             self.line(f"waiting for the lock held by pid {h.get('pid')} ({h.get('application_name')})")
         elif kind == "resume":
             self.line(f"resuming {d['version']} {d['name']} at statement {d['statement']} of {d['total']}")
+        elif kind == "partition_index":
+            self.line(f"  index {d['index']}: partition {d['n']} of {d['total']} ({d['partition']})")
         elif kind == "drop_invalid_index":
             self.line(f"  dropping INVALID index {d['index']} left by an earlier failed run")
         elif kind == "skip_done":

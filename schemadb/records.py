@@ -179,7 +179,11 @@ def write_pairs(root, pairs: list[tuple[str, str, str]]) -> list[tuple]:
     for folder in (mig_dir, rb_dir):
         if folder.exists() and not folder.is_dir():
             raise ConfigError(f"{folder}: not a folder; nothing was written")
-        parent = folder if folder.exists() else folder.parent
+        parent = folder
+        while not parent.exists() and parent != parent.parent:  # the folders are created, parents too
+            parent = parent.parent
+        if not parent.is_dir():
+            raise ConfigError(f"{parent}: not a folder; nothing was written")
         if not os.access(parent, os.W_OK | os.X_OK):
             raise ConfigError(f"{parent}: not writable; nothing was written")
     out = []

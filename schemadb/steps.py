@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from . import partindex
 from .db import failure_from_error, run_script, take_notices
 from .errors import MigrationError, SqlFailure, ValidationError
 from .execute import Context, FileRun, _log_failure, _rollback, as_runner
@@ -253,6 +254,11 @@ class _Run:
         runs (again), what an earlier attempt left is checked."""
         conn, f = self.conn, self.f
         s = self.stmts[u.first]
+        table = partindex.target_table(conn, s)
+        if table is not None:  # PostgreSQL refuses CONCURRENTLY there: partition by partition
+            return self.partitioned(u, s, table)
+        if partindex.partitioned_drop(conn, s):
+            return self.partitioned_drop(u, s)
         index = concurrent_index(s)
         label = ".".join(x for x in index if x) if index else None
         if index is not None:
@@ -290,6 +296,44 @@ class _Run:
             failure = failure_from_error(self.display, self.text, result.error, -s.start, s.start, u.first)
             invalid = label if index is not None and _index_state(conn, *index) is False else None
             self.fail(u, failure, stats, invalid)
+        self.record(u.done_after)
+        return stats
+
+
+    def step(self, u: Unit, attempt, what: str):
+        """One step of a statement that schemadb carries out in several (each its own transaction, each through
+        the lock retries); a failure, an interrupt or a spent budget ends the file's run like the statement's."""
+        result, stats = self.ctx.locks.run(attempt, lambda r: is_lock_timeout(r.error) and not r.interrupted,
+                                           f"{self.what(u)}: {what}", self.conn.info.backend_pid)
+        if result.interrupted or result.broken:
+            self.interrupted(u, result)
+        if result.error is not None:
+            s = self.stmts[u.first]
+            failure = failure_from_error(self.display, self.text, result.error, None, s.start, u.first)
+            failure.message += f" (in {what})"
+            self.fail(u, failure, stats)
+        return stats
+
+    def partitioned(self, u: Unit, s: Stmt, table):
+        build = partindex.PartitionedIndex(self.conn, s, self.texts[u.first], table,
+                                           lambda attempt, what: self.step(u, attempt, what), self.ctx.emit,
+                                           self.display)
+        try:
+            stats = build.run()
+        except partindex.Refused as e:
+            line, col = position_to_line_col(self.text, s.start)
+            self.fail(u, SqlFailure(path=self.display, line=line, column=col, sqlstate="0A000", message=str(e)), None)
+        self.record(u.done_after)
+        return stats
+
+    def partitioned_drop(self, u: Unit, s: Stmt):
+        text = partindex.plain_drop(self.texts[u.first])
+
+        def attempt(a):
+            self.conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{a.timeout_ms}ms")))
+            return run_script(self.conn, text)
+
+        stats = self.step(u, attempt, "DROP INDEX of a partitioned index (PostgreSQL cannot drop one concurrently)")
         self.record(u.done_after)
         return stats
 

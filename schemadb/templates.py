@@ -130,9 +130,35 @@ def _identifier(raw: str, what: str) -> str:
 
 
 def parse_qualified(raw: str, what: str) -> Name:
-    parts = raw.split(".")
+    """schema.name or name, each part exactly as given (never case-folded); a part that holds a dot is written
+    in double quotes, as in SQL ("a.b", with "" for a quote inside)."""
+    parts, i = [], 0
+    while True:
+        if raw.startswith('"', i):
+            j, buf = i + 1, []
+            while True:
+                k = raw.find('"', j)
+                if k < 0:
+                    raise ValueError(f"{what}: {raw!r} has an unclosed double quote")
+                buf.append(raw[j:k])
+                if raw.startswith('"', k + 1):
+                    buf.append('"')
+                    j = k + 2
+                    continue
+                break
+            parts.append("".join(buf))
+            i = k + 1
+            if i < len(raw) and raw[i] != ".":
+                raise ValueError(f"{what}: {raw!r}: a quoted name is followed by something other than a dot")
+        else:
+            k = raw.find(".", i)
+            parts.append(raw[i:] if k < 0 else raw[i:k])
+            i = len(raw) if k < 0 else k
+        if i >= len(raw):
+            break
+        i += 1  # the dot
     if len(parts) > 2:
-        raise ValueError(f"{what}: {raw!r} has more than schema.name")
+        raise ValueError(f"{what}: {raw!r} has more than schema.name (quote a name that holds a dot: \"a.b\")")
     return Name(_identifier(p, what) for p in parts)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..config import format_duration_ms, parse_duration_ms
 from ..sqltext import SqlSyntaxError, Stmt, position_to_line_col, refused_in_transaction, transaction_control
 from .model import Column, Model, Relation, key_of
-from .rules import RULES, severity
+from .rules import RULES, severity, template_command
 
 # functions whose value differs per row: a default calling one rewrites the table (without a catalog to ask)
 VOLATILE = {"random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
@@ -71,9 +71,14 @@ class _Params(dict):
 
 
 def _fix(rule_id: str, params: dict) -> str:
-    r = RULES[rule_id]
-    return r.fix.format_map(_Params(params)) + (f" (schemadb new NAME --template {r.template} writes it)"
-                                                 if r.template else "")
+    command = template_command(rule_id, params)
+    return RULES[rule_id].fix.format_map(_Params(params)) + (f"; `{command}` writes it" if command else "")
+
+
+def _columns(p: dict) -> str | None:
+    """An index's columns, comma-separated, when each is a plain column (not an expression)."""
+    cols = p.get("columns") or []
+    return ",".join(cols) if cols and all(cols) else None
 
 
 def _binary_coercible(old: dict, new: dict) -> bool:
@@ -230,13 +235,16 @@ class Linter:
         why = refused_in_transaction(s)
         if why and self._in_tx():
             if k == "IndexStmt":
-                self._flag("ban-concurrent-index-creation-in-transaction")
+                rel = self._rel(p.get("table"))
+                self._flag("ban-concurrent-index-creation-in-transaction", table=rel.label if rel else None,
+                           index=p.get("index"), columns=_columns(p))
             else:
                 self._flag("no-transaction-required", what=why)
         if k == "IndexStmt":
             rel = self._rel(p.get("table"))
             if rel is not None and not p.get("concurrent") and not self._quiet(rel):
-                self._flag("require-concurrent-index-creation", table=rel.label)
+                self._flag("require-concurrent-index-creation", table=rel.label, index=p.get("index"),
+                           columns=_columns(p))
         elif k == "DropStmt":
             self._check_drop(p)
         elif k == "ReindexStmt" and not p.get("concurrent") and p.get("target") in ("index", "table"):

@@ -44,11 +44,11 @@ RULES: dict[str, Rule] = dict([
     _r("require-concurrent-partition-detach", "lock",
        "DETACH PARTITION {partition} takes an ACCESS EXCLUSIVE lock on {table}",
        "use DETACH PARTITION … CONCURRENTLY in a file that starts with -- schemadb:no-transaction (not possible "
-       "while the table has a DEFAULT partition)", "detach-partition"),
+       "while the table has a DEFAULT partition)"),
     _r("constraint-missing-not-valid", "lock",
        "{what} on {table} scans every row under a lock that blocks writes",
        "add it NOT VALID, then VALIDATE CONSTRAINT in a later migration (validation takes a weaker lock)",
-       "add-check-constraint"),
+       "add-check"),
     _r("adding-foreign-key-constraint", "lock",
        "the foreign key {name} on {table} is validated by scanning it while writes to {table} and {references} "
        "are blocked",
@@ -56,11 +56,11 @@ RULES: dict[str, Rule] = dict([
     _r("disallowed-unique-constraint", "lock",
        "ADD UNIQUE on {table} builds its index under an ACCESS EXCLUSIVE lock",
        "CREATE UNIQUE INDEX CONCURRENTLY first (no-transaction file), then ADD CONSTRAINT … UNIQUE USING INDEX",
-       "add-unique-constraint"),
+       "add-unique"),
     _r("adding-serial-primary-key-field", "lock",
        "ADD PRIMARY KEY on {table} builds its index (and checks NOT NULL) under an ACCESS EXCLUSIVE lock",
        "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT … PRIMARY KEY USING INDEX (with the columns "
-       "already NOT NULL)", "add-primary-key"),
+       "already NOT NULL)"),
     _r("adding-exclusion-constraint", "lock",
        "ADD EXCLUDE on {table} builds its index under an ACCESS EXCLUSIVE lock (it cannot be built concurrently)",
        "create the constraint on a new table and move the rows, or run it in a maintenance window (allow it)"),
@@ -70,25 +70,25 @@ RULES: dict[str, Rule] = dict([
     _r("adding-not-nullable-field", "lock",
        "{how} on {table}.{column} scans the table under an ACCESS EXCLUSIVE lock",
        "first ADD CONSTRAINT … CHECK ({column} IS NOT NULL) NOT VALID and VALIDATE it (in a later migration); "
-       "SET NOT NULL then uses it and scans nothing", "set-not-null"),
+       "SET NOT NULL then uses it and scans nothing", "add-not-null"),
     _r("adding-field-with-default", "lock",
        "ADD COLUMN {column} with {why} rewrites {table} and its indexes under an ACCESS EXCLUSIVE lock",
        "add the column without it (or with a constant default), then fill it in batches", "add-column"),
     _r("changing-column-type", "lock",
        "changing {table}.{column} {change} {why} under an ACCESS EXCLUSIVE lock",
        "add a new column, fill it in batches, then switch readers and drop the old one; widening varchar(n) or "
-       "going to text is free"),
+       "going to text is free", "change-column-type"),
     _r("rewrites-table", "lock",
        "{what} rewrites {table} under an ACCESS EXCLUSIVE lock",
        "pg_repack or a new table filled in batches; or allow it for a maintenance window"),
     _r("attach-partition-scan", "lock",
        "ATTACH PARTITION {partition} scans it (and the DEFAULT partition of {table}, if any) to prove the bound",
        "first ADD a CHECK constraint matching the bound to the table (validated), and one excluding it to the "
-       "DEFAULT partition; then ATTACH scans nothing", "attach-partition"),
+       "DEFAULT partition; then ATTACH scans nothing"),
     _r("backfill-in-ddl-transaction", "lock",
        "{verb} of {table} in the transaction that holds an ACCESS EXCLUSIVE lock on it (statement {ddl_line}): "
        "every query on {table} waits until the whole backfill commits",
-       "do the DDL and the backfill in separate migrations; backfill in batches", "backfill"),
+       "do the DDL and the backfill in separate migrations; backfill in batches"),
     _r("lock-timeout-overridden", "lock",
        "{what} undoes the runner's lock_timeout ({cap}): the statements after it may queue the application "
        "behind them without bound",
@@ -141,6 +141,55 @@ RULES: dict[str, Rule] = dict([
        "write why after the rule id: -- schemadb:allow RULE reason…"),
     _r("unknown-rule", "directive", "allow names an unknown rule {rule}", "see schemadb lint --list-rules"),
 ])
+
+
+# The `schemadb new` that writes the safe way: the template's variables filled from the finding's parameters
+# (a parameter the finding does not know is left as …), and the parameter that names the new migration.
+COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "require-concurrent-index-creation": (("table", "table"), ("columns", "columns")),
+    "ban-concurrent-index-creation-in-transaction": (("table", "table"), ("columns", "columns")),
+    "require-concurrent-index-deletion": (("table", "table"), ("columns", "columns"), ("name", "index_name")),
+    "constraint-missing-not-valid": (("table", "table"), ("check", "check")),
+    "adding-foreign-key-constraint": (("table", "table"), ("columns", "columns"), ("ref_table", "references")),
+    "disallowed-unique-constraint": (("table", "table"), ("columns", "columns")),
+    "adding-not-nullable-field": (("table", "table"), ("column", "column")),
+    "adding-field-with-default": (("table", "table"), ("column", "column"), ("type", "type"),
+                                  ("default", "default")),
+    "adding-required-field": (("table", "table"), ("column", "column"), ("type", "type"), ("not_null", "true")),
+    "changing-column-type": (("table", "table"), ("column", "column"), ("type", "type")),
+    "enum-value-used-in-same-transaction": (("type", "type"), ("value", "value")),
+}
+
+
+def template_command(rule_id: str, params: dict) -> str | None:
+    """e.g. schemadb new orders_note_idx --template add-index --set table=public.orders --set columns=note"""
+    import shlex
+
+    r = RULES[rule_id]
+    if not r.template:
+        return None
+    words = []
+    for var, param in COMMANDS.get(rule_id, ()):
+        value = param if param == "true" else params.get(param)
+        if value in (None, "", "…") and var in ("name", "default"):
+            continue  # optional: the template's default
+        words += ["--set", f"{var}={value if value not in (None, '') else '…'}"]
+    name = params.get("index") or _migration_name(rule_id, params)
+    return " ".join(["schemadb", "new", shlex.quote(name), "--template", r.template,
+                     *(shlex.quote(w) if w != "--set" else w for w in words)])
+
+
+def _migration_name(rule_id: str, params: dict) -> str:
+    import re
+
+    table = str(params.get("table") or params.get("type") or "").split(".")[-1]
+    what = params.get("column") or params.get("value") or ""
+    suffix = {"adding-foreign-key-constraint": "fkey", "disallowed-unique-constraint": "key",
+              "constraint-missing-not-valid": "check", "adding-not-nullable-field": "not_null",
+              "changing-column-type": "type"}.get(rule_id, "")
+    name = "_".join(x for x in (table, str(what), suffix) if x).lower()
+    name = re.sub(r"[^a-z0-9]+", "_", name).strip("_")
+    return name or "NAME"
 
 
 def severity(rule_id: str, strict: bool = False) -> str:
