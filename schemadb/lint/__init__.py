@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem
-from .engine import Finding, Linter
+from .engine import Linter
+from .findings import Finding
 from .model import Catalog, Model
 from .rules import RULES
 

@@ -8,12 +8,13 @@ BEGIN … COMMIT groups one and every other statement commits alone.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ..config import format_duration_ms, parse_duration_ms
 from ..sqltext import SqlSyntaxError, Stmt, position_to_line_col, refused_in_transaction, transaction_control
-from .model import Column, Model, Relation, key_of
-from .rules import RULES, severity, template_command
+from .effects import Effects
+from .findings import Finding, Params, finding_fix
+from .model import Model, Relation
+from .rules import RULES, severity
 
 # functions whose value differs per row: a default calling one rewrites the table (without a catalog to ask)
 VOLATILE = {"random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
@@ -26,53 +27,6 @@ WEAKER = {"ValidateConstraint", "SetStatistics", "ClusterOn", "DropCluster", "At
           "EnableTrigUser", "DisableTrigUser", "SetRelOptions", "ResetRelOptions", "ReplicaIdentity",
           "SetCompression", "DetachPartitionFinalize"}
 ALLOW = re.compile(r"^[ \t]*--[ \t]*schemadb:allow[ \t]+([A-Za-z0-9_-]+)[ \t]*(.*?)[ \t]*$", re.M)
-
-
-@dataclass
-class Finding:
-    file: str
-    line: int
-    column: int
-    rule: str
-    severity: str
-    message: str
-    fix: str
-    version: str | None = None
-    allowed: str | None = None  # the reason of the allow directive that accepts it
-
-    def to_json(self) -> dict:
-        out = {"file": self.file, "line": self.line, "column": self.column, "rule": self.rule,
-               "severity": self.severity, "message": self.message, "fix": self.fix}
-        if self.allowed is not None:
-            out["allowed"] = self.allowed
-        return out
-
-    @property
-    def blocking(self) -> bool:
-        return self.severity == "error" and self.allowed is None
-
-    def text(self) -> str:
-        """`file:line:col: rule: message`, the fix on the next line (indented)."""
-        allowed = f" (allowed: {self.allowed})" if self.allowed is not None else ""
-        level = "" if self.severity == "error" else f" ({self.severity})"
-        return f"{self.file}:{self.line}:{self.column}: {self.rule}: {self.message}{level}{allowed}\n    fix: {self.fix}"
-
-    def github(self) -> str:
-        """A GitHub Actions annotation (allowed findings as notices)."""
-        level = "notice" if self.allowed is not None else self.severity
-        esc = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return (f"::{level} file={self.file},line={self.line},col={self.column},title={self.rule}::{esc}"
-                f"%0Afix: {self.fix.replace('%', '%25')}")
-
-
-class _Params(dict):
-    def __missing__(self, key):
-        return "…"
-
-
-def _fix(rule_id: str, params: dict) -> str:
-    command = template_command(rule_id, params)
-    return RULES[rule_id].fix.format_map(_Params(params)) + (f"; `{command}` writes it" if command else "")
 
 
 def _columns(p: dict) -> str | None:
@@ -121,7 +75,7 @@ class _Tx:
         self.enum_values: dict = {}  # value -> (type label, line)
 
 
-class Linter:
+class Linter(Effects):
     def __init__(self, model: Model, strict: bool = False, lock_timeout_ms: int = 200, volatile=None):
         self.model = model
         self.strict = strict
@@ -142,7 +96,7 @@ class Linter:
             except SqlSyntaxError as e:
                 line, col = position_to_line_col(text, e.offset)
                 self.out.append(Finding(display, line, col, "syntax-error", "error", e.message,
-                                        _fix("syntax-error", {}), f.version))
+                                        finding_fix("syntax-error", {}), f.version))
                 return self.out
         transactional = f.transactional
         self.tx: _Tx | None = _Tx(1) if transactional else None
@@ -170,7 +124,7 @@ class Linter:
     def _finding(self, rule_id: str, params: dict, offset: int) -> Finding:
         line, col = position_to_line_col(self.text, offset)
         return Finding(self.display, line, col, rule_id, severity(rule_id, self.strict),
-                       RULES[rule_id].message.format_map(_Params(params)), _fix(rule_id, params), self.version)
+                       RULES[rule_id].message.format_map(Params(params)), finding_fix(rule_id, params), self.version)
 
     def _emit(self, s: Stmt, gap: str) -> None:
         allows = [(m.group(1), m.group(2), self.here.start - len(gap) + m.start()) for m in ALLOW.finditer(gap)]
@@ -467,104 +421,3 @@ class Linter:
                            else f"SET lock_timeout = {raw}", cap=cap)
 
     # -- the model after the statement --
-    def _apply(self, s: Stmt) -> None:  # noqa: C901 - one branch per statement kind, flat
-        p, k, m = s.props, s.kind, self.model
-        if k == "CreateStmt" and p.get("table"):
-            key = key_of(p["table"])
-            rel = Relation(key, kind="partitioned" if p.get("partitioned") else "table", new=True,
-                           partition_key=p.get("partition_key") or [])
-            for c in p.get("columns") or []:
-                rel.columns[c["name"]] = Column(c["name"], c.get("type"), c.get("not_null", False), new=True,
-                                                has_check=any(x.get("type") == "check" for x in c.get("constraints")
-                                                              or []))
-            for con in p.get("constraints") or []:
-                self._record_check(rel, con)
-            m.relations[key] = rel
-            if p.get("partition_of") and p.get("default_partition"):
-                parent = m.relation(p["partition_of"])
-                m.own(parent).has_default = True
-        elif k == "CreateTableAsStmt" and p.get("table"):
-            key = key_of(p["table"])
-            m.relations[key] = Relation(key, kind="matview" if p.get("matview") else "table", new=True)
-        elif k == "IndexStmt" and p.get("index") and p.get("table"):
-            rel = m.relation(p["table"])
-            m.indexes[(rel.key[0], p["index"])] = (rel.key, True, [c for c in p.get("columns") or [] if c])
-        elif k == "DropStmt":
-            for obj in p.get("objects") or []:
-                if obj and p.get("type") in ("table", "materialized_view", "matview", "view"):
-                    m.relations[key_of(obj)] = None
-                elif obj and p.get("type") == "index":
-                    m.indexes[key_of(obj)] = None
-                elif obj and p.get("type") in ("type", "domain"):
-                    m.types[key_of(obj)] = None
-        elif k == "CreateSchemaStmt" and p.get("schema"):
-            m.schemas[p["schema"]] = True
-        elif k in ("CreateEnumStmt", "CreateDomainStmt"):
-            key = key_of(p.get("type") or p.get("domain"))
-            if key:
-                m.types[key] = True
-        elif k == "RenameStmt" and p.get("type") == "table" and p.get("table"):
-            rel = m.relation(p["table"])
-            new_key = (rel.key[0], p.get("new"))
-            moved = Relation(new_key, rel.kind, rel.new, rel.small, rel.empty, rel.known, dict(rel.columns),
-                             dict(rel.checks), list(rel.partition_key), rel.has_default)
-            m.relations[rel.key] = None
-            m.relations[new_key] = moved
-        elif k == "RenameStmt" and p.get("type") == "column" and p.get("table"):
-            rel = m.own(m.relation(p["table"]))
-            col = rel.columns.pop(p.get("old"), None)
-            if col is not None:
-                col.name = p.get("new")
-                rel.columns[col.name] = col
-        elif k == "AlterTableStmt" and p.get("table") and p.get("objtype") in ("table", None):
-            rel = m.own(m.relation(p["table"]))
-            for cmd in p.get("cmds", []):
-                self._apply_alter(rel, cmd)
-        elif k == "LockStmt" and p.get("mode") == 8 and self._in_tx():
-            for t in p.get("tables") or []:
-                rel = m.relation(t)
-                self.tx.exclusive.setdefault(rel.key, self._line(s))
-        elif k == "TruncateStmt" and self._in_tx():
-            for t in p.get("tables") or []:
-                self.tx.exclusive.setdefault(m.relation(t).key, self._line(s))
-
-    def _apply_alter(self, rel: Relation, cmd: dict) -> None:
-        sub, name = cmd.get("sub"), cmd.get("name")
-        if sub == "AddColumn":
-            c = cmd.get("column") or {}
-            rel.columns[c.get("name")] = Column(c.get("name"), c.get("type"), c.get("not_null", False), new=True)
-        elif sub == "DropColumn":
-            rel.columns.pop(name, None)
-        elif sub == "AlterColumnType" and name in rel.columns:
-            rel.columns[name].type = cmd.get("type")
-        elif sub == "SetNotNull":
-            rel.columns.setdefault(name, Column(name)).not_null = True
-        elif sub == "DropNotNull" and name in rel.columns:
-            rel.columns[name].not_null = False
-        elif sub == "AddConstraint":
-            con = cmd.get("constraint") or {}
-            self._record_check(rel, con)
-            if con.get("not_valid") and self._in_tx():
-                self.tx.not_valid.add((rel.key, con.get("name")))
-        elif sub == "ValidateConstraint" and name in rel.checks:
-            rel.checks[name]["validated"] = True
-            of = rel.checks[name].get("not_null_of")
-            if of:
-                rel.columns.setdefault(of, Column(of)).nn_check = True
-        elif sub == "DropConstraint":
-            rel.checks.pop(name, None)
-
-    @staticmethod
-    def _record_check(rel: Relation, con: dict) -> None:
-        if con.get("type") != "check":
-            return
-        e = con.get("expr") or {}
-        cols = [c.split(".")[-1] for c in e.get("columns") or []]
-        validated = not con.get("not_valid")
-        rel.checks[con.get("name") or f"check{len(rel.checks)}"] = {
-            "validated": validated, "not_null_of": e.get("not_null_of"), "columns": cols}
-        for c in cols:
-            if c in rel.columns:
-                rel.columns[c].has_check = True
-        if validated and e.get("not_null_of"):
-            rel.columns.setdefault(e["not_null_of"], Column(e["not_null_of"])).nn_check = True
