@@ -12,16 +12,17 @@ from .filecache import FactsCache
 from .migrations import SqlFile
 from .sqltext import SqlSyntaxError, Stmt, parse
 
-_caches: dict[Path, FactsCache] = {}
+_caches: dict[str, FactsCache] = {}
 
 
 def _cache_for(f: SqlFile) -> FactsCache:
     import os
 
-    root = Path(os.path.dirname(os.path.dirname(f.file)))
+    # a string key (normalised as Path would): this runs once per file of long histories
+    root = os.path.normpath(os.path.dirname(os.path.dirname(f.file)))
     cache = _caches.get(root)
     if cache is None:
-        cache = _caches[root] = FactsCache(root)
+        cache = _caches[root] = FactsCache(Path(root))
     return cache
 
 

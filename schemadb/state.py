@@ -229,7 +229,7 @@ def validate(settings: Settings, files_only: bool = False) -> ValidateResult:
     from .lint import lint
 
     # the lint: of the pending files against the database, or (files only) of each file alone
-    linted = lint(settings.with_(dsn=None) if files_only else settings)
+    linted = lint(settings.with_(dsn=None) if files_only else settings, sc=sc)
     findings = [f for f in linted.findings if f.rule != "transaction-nesting"]  # file_problems has it
     problems += [Problem("lint", f"{f.file}:{f.line}:{f.column}: {f.rule}: {f.message}", f.file, f.version)
                  for f in findings if f.blocking]

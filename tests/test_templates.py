@@ -270,6 +270,35 @@ def test_lint_fixes_name_the_template_with_the_values(tmp_path):
     assert "schemadb new orders_note_idx --template add-index --set table=public.orders --set columns=note" in fix
 
 
+def test_a_partitioned_table_from_the_template_gets_its_months_and_its_retention(tmp_path, ref_dsn, ref):
+    import shutil
+
+    from conftest import ROOT
+
+    d = tmp_path / "ref"
+    shutil.copytree(ROOT / "migrations", d / "migrations")
+    shutil.copytree(ROOT / "rollback", d / "rollback")
+    cli = Cli(ref_dsn, d)
+    new(cli, "events", "create-partitioned-table", ["--set", "table=metrics.events", "--set", "retention=30"])
+    r = cli("migrate")
+    assert r.exit_code == 0, r.output
+    ref.execute("INSERT INTO metrics.events (created_at) VALUES ('2027-03-20')")  # lands in the default partition
+    moved_id = ref.execute("SELECT id FROM metrics.events").fetchone()[0]
+    r = cli("partitions", "ensure", "--table", "metrics.events", "--ahead", "2", "--json",
+            env={"SCHEMADB_NOW": "2027-03-15"})
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["tables"][0]["created"] == ["events_y2027m03", "events_y2027m04", "events_y2027m05"]
+    assert ref.execute("SELECT tableoid::regclass::text, id FROM metrics.events").fetchone() == (
+        "metrics.events_y2027m03", moved_id)  # moved into its month with its identity value
+    assert ref.execute("SELECT retention_days, delete_enabled FROM config.data_retention_policies"
+                       " WHERE schema_name = 'metrics' AND table_name = 'events'").fetchone() == (30, True)
+    r = cli("rollback")
+    assert r.exit_code == 0, r.output
+    assert ref.execute("SELECT to_regclass('metrics.events')").fetchone()[0] is None
+    assert ref.execute("SELECT count(*) FROM config.data_retention_policies WHERE table_name = 'events'"
+                       ).fetchone()[0] == 0
+
+
 # --- CREATE INDEX CONCURRENTLY on a partitioned table -------------------------------------------------------------
 
 PARTITIONED = """CREATE TABLE public.ev (id bigint GENERATED ALWAYS AS IDENTITY, created_at timestamptz NOT NULL,

@@ -12,6 +12,7 @@ A migration's rollback is judged after it (by the lock and failure rules only; d
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,13 +87,28 @@ class _Run:
 
 
 def _relative(path: str, root: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return path
+    """`path` relative to `root` when it is inside it (os.path, cheap: thousands of files are named per run)."""
+    import os
+
+    given, real = _bases(str(root))
+    full = os.path.abspath(path)
+    if full.startswith(given + os.sep):
+        return os.path.relpath(full, given)
+    full = os.path.realpath(path)
+    if full.startswith(real + os.sep):
+        return os.path.relpath(full, real)
+    return path
 
 
-def lint(settings, paths: list[str] | tuple = (), strict: bool = False) -> LintResult:
+@functools.cache
+def _bases(root: str) -> tuple[str, str]:
+    import os
+
+    return os.path.abspath(root), os.path.realpath(root)
+
+
+def lint(settings, paths: list[str] | tuple = (), strict: bool = False, sc=None) -> LintResult:
+    """`sc`: the scan of --dir when the caller has one (validate), so that it is not taken twice."""
     from ..migrations import read_file, scan
     from ..state import directory_of
 
@@ -117,7 +133,7 @@ def lint(settings, paths: list[str] | tuple = (), strict: bool = False) -> LintR
                 run.files += 1
                 run.findings += run.linter.lint_file(f, p, None, rollback=rollback)
         else:
-            sc = scan(root)
+            sc = sc if sc is not None else scan(root)
             if conn is not None:
                 from ..history import History
 

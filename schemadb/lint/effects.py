@@ -8,7 +8,7 @@ from .model import Column, Relation, key_of
 
 
 class Effects:
-    """Mixed into the Linter: needs self.model, self.tx, self._in_tx() and self._line()."""
+    """Mixed into the Linter: needs self.model, self.tx, self._in_tx()."""
 
     def _apply(self, s: Stmt) -> None:  # noqa: C901 - one branch per statement kind, flat
         p, k, m = s.props, s.kind, self.model
@@ -49,8 +49,8 @@ class Effects:
         elif k == "RenameStmt" and p.get("type") == "table" and p.get("table"):
             rel = m.relation(p["table"])
             new_key = (rel.key[0], p.get("new"))
-            moved = Relation(new_key, rel.kind, rel.new, rel.small, rel.empty, rel.known, dict(rel.columns),
-                             dict(rel.checks), list(rel.partition_key), rel.has_default)
+            moved = rel.copy()
+            moved.key = new_key
             m.relations[rel.key] = None
             m.relations[new_key] = moved
         elif k == "RenameStmt" and p.get("type") == "column" and p.get("table"):
@@ -66,10 +66,10 @@ class Effects:
         elif k == "LockStmt" and p.get("mode") == 8 and self._in_tx():
             for t in p.get("tables") or []:
                 rel = m.relation(t)
-                self.tx.exclusive.setdefault(rel.key, self._line(s))
+                self.tx.exclusive.setdefault(rel.key, s.start)
         elif k == "TruncateStmt" and self._in_tx():
             for t in p.get("tables") or []:
-                self.tx.exclusive.setdefault(m.relation(t).key, self._line(s))
+                self.tx.exclusive.setdefault(m.relation(t).key, s.start)
 
     def _apply_alter(self, rel: Relation, cmd: dict) -> None:
         sub, name = cmd.get("sub"), cmd.get("name")

@@ -68,11 +68,11 @@ class _Tx:
     """What the current transaction holds: ACCESS EXCLUSIVE locks, constraints added NOT VALID, enum values
     added (to an enum type that was not created in it)."""
 
-    def __init__(self, line: int | None):
-        self.line = line
-        self.exclusive: dict = {}  # table key -> line of the statement that took the lock
+    def __init__(self, at: int):
+        self.at = at  # where it began (an offset in the file: lines are counted only for a finding)
+        self.exclusive: dict = {}  # table key -> offset of the statement that took the lock
         self.not_valid: set = set()  # (table key, constraint name)
-        self.enum_values: dict = {}  # value -> (type label, line)
+        self.enum_values: dict = {}  # value -> (type label, offset)
 
 
 class Linter(Effects):
@@ -86,20 +86,22 @@ class Linter(Effects):
     def lint_file(self, f, display: str, stmts: list[Stmt] | None, rollback: bool = False) -> list[Finding]:
         from .. import facts
 
-        text = f.text
         self.out: list[Finding] = []
         self.rollback = rollback
-        self.display, self.version, self.text = display, f.version, text
+        self.display, self.version, self.file, self._text = display, f.version, f, None
+        # allow directives are looked for only in a file that has one (they are what makes its facts key differ
+        # from its checksum); the text is read only for them or for a finding's position
+        allows = f.facts_key != f.checksum
         if stmts is None:
             try:
                 stmts = facts.statements(f)
             except SqlSyntaxError as e:
-                line, col = position_to_line_col(text, e.offset)
+                line, col = position_to_line_col(self.text, e.offset)
                 self.out.append(Finding(display, line, col, "syntax-error", "error", e.message,
                                         finding_fix("syntax-error", {}), f.version))
                 return self.out
         transactional = f.transactional
-        self.tx: _Tx | None = _Tx(1) if transactional else None
+        self.tx: _Tx | None = _Tx(0) if transactional else None
         prev_end = 0
         for s in stmts:
             self.here = s
@@ -108,11 +110,13 @@ class Linter(Effects):
             if s.kind != "TransactionStmt":
                 self._check(s)
                 self._enum_use(s)
-            self._emit(s, text[prev_end:s.start])
+            if self.found or allows:
+                self._emit(s, self.text[prev_end:s.start] if allows else "")
             self._apply(s)
             prev_end = s.end
         if self.tx is not None and not transactional:
-            self.out.append(self._finding("ban-uncommitted-transaction", {"line": self.tx.line}, stmts[-1].start))
+            self.out.append(self._finding("ban-uncommitted-transaction", {"line": self._line_at(self.tx.at)},
+                                          stmts[-1].start))
         return self.out
 
     # -- findings --
@@ -144,8 +148,14 @@ class Linter(Effects):
             elif i not in used:
                 self.out.append(self._finding("unused-allow", {"rule": rid}, at))
 
-    def _line(self, s: Stmt) -> int:
-        return position_to_line_col(self.text, s.start)[0]
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.file.text
+        return self._text
+
+    def _line_at(self, offset: int) -> int:
+        return position_to_line_col(self.text, offset)[0]
 
     # -- transactions --
     def _tx_control(self, s: Stmt, transactional: bool) -> None:
@@ -155,7 +165,7 @@ class Linter(Effects):
         if transactional:
             self._flag("transaction-nesting", tx=tx)
         elif tx in ("BEGIN", "START"):
-            self.tx = _Tx(self._line(s)) if self.tx is None else self.tx
+            self.tx = _Tx(s.start) if self.tx is None else self.tx
         else:
             self.tx = None
 
@@ -168,7 +178,8 @@ class Linter(Effects):
         body = self.text[s.start:s.end]
         for value, (type_label, line) in self.tx.enum_values.items():
             if "'" + value.replace("'", "''") + "'" in body:
-                self._flag("enum-value-used-in-same-transaction", value=value, type=type_label, added_line=line)
+                self._flag("enum-value-used-in-same-transaction", value=value, type=type_label,
+                           added_line=self._line_at(line))
 
     # -- the checks, by statement kind --
     def _rel(self, name) -> Relation | None:
@@ -235,7 +246,7 @@ class Linter(Effects):
             if p.get("old") and not new_type:
                 self._flag("renaming-enum-value", old=p["old"], type=label)
             elif p.get("new") and self._in_tx() and not new_type:
-                self.tx.enum_values[p["new"]] = (label, self._line(s))
+                self.tx.enum_values[p["new"]] = (label, s.start)
         elif k == "AlterDomainStmt" and p.get("sub") == "C" and not (p.get("constraint") or {}).get("not_valid"):
             if not self._type_new(p.get("domain")):
                 self._flag("ban-alter-domain-with-add-constraint",
@@ -253,7 +264,7 @@ class Linter(Effects):
             rel = self._rel(p.get("table"))
             if rel is not None and rel.key in self.tx.exclusive and not self._quiet(rel):
                 self._flag("backfill-in-ddl-transaction", verb=k[:-4].upper(), table=rel.label,
-                           ddl_line=f"at line {self.tx.exclusive[rel.key]}")
+                           ddl_line=f"at line {self._line_at(self.tx.exclusive[rel.key])}")
 
     def _check_drop(self, p: dict) -> None:
         kind = p.get("type")
@@ -326,7 +337,7 @@ class Linter(Effects):
             self._flag("ban-drop-column", table=rel.label, column=name)
         if self._in_tx() and sub not in WEAKER and not (sub == "AddConstraint" and
                                                         (cmd.get("constraint") or {}).get("type") == "foreign"):
-            self.tx.exclusive.setdefault(rel.key, self._line(self.here))
+            self.tx.exclusive.setdefault(rel.key, self.here.start)
 
     def _check_constraint(self, rel: Relation, c: dict) -> None:
         t = c.get("type")

@@ -43,6 +43,13 @@ class Relation:
     def label(self) -> str:
         return ".".join(x for x in self.key if x)
 
+    def copy(self) -> Relation:
+        """A copy whose columns and checks can change without changing this one."""
+        from dataclasses import replace
+
+        return replace(self, columns={k: replace(c) for k, c in self.columns.items()},
+                       checks={k: dict(v) for k, v in self.checks.items()}, partition_key=list(self.partition_key))
+
     @property
     def quiet(self) -> bool:
         """New or small: a lock on it stalls nobody."""
@@ -98,10 +105,10 @@ class Model:
     def __init__(self, catalog: Catalog | None = None, parent: Model | None = None):
         self.catalog = catalog if parent is None else parent.catalog
         self.parent = parent
-        self.relations: dict[Key, Relation | None] = {}  # None: dropped
-        self.indexes: dict[Key, tuple | None] = {}  # index -> (its table, new, its columns)
-        self.types: dict[Key, bool | None] = {}  # enum types and domains -> new
-        self.schemas: dict[str, bool | None] = {}  # schemas created in the run -> new
+        self.relations: dict[Key, Relation | None] = _Tracked()  # None: dropped
+        self.indexes: dict[Key, tuple | None] = _Tracked()  # index -> (its table, new, its columns)
+        self.types: dict[Key, bool | None] = _Tracked()  # enum types and domains -> new
+        self.schemas: dict[str, bool | None] = _Tracked()  # schemas created in the run -> new
         self._index_cache: dict[Key, Key | None] = {}
 
     def child(self) -> Model:
@@ -140,9 +147,7 @@ class Model:
         if rel.key in self.relations or self.parent is None:
             self.relations[rel.key] = rel
             return rel
-        import copy
-
-        mine = copy.deepcopy(rel)
+        mine = rel.copy()
         self.relations[rel.key] = mine
         return mine
 
@@ -174,21 +179,43 @@ class Model:
     # -- changes --
     def settle(self) -> None:
         """The run so far is applied and in use: nothing in it is new any more (the next file is judged as
-        production would see it)."""
-        for rel in self.relations.values():
+        production would see it). Only what was written since the last settle is visited: a long history is
+        linted in time that grows with its length, not with its square."""
+        for k in self.relations.take():
+            rel = self.relations.get(k)
             if rel is not None:
                 rel.new = False
                 for c in rel.columns.values():
                     c.new = False
-        for k, v in list(self.indexes.items()):
+        for k in self.indexes.take():
+            v = self.indexes.get(k)
             if v is not None:
-                self.indexes[k] = (v[0], False, *v[2:])
-        for k, v in list(self.types.items()):
-            if v is not None:
-                self.types[k] = False
-        for k, v in list(self.schemas.items()):
-            if v is not None:
-                self.schemas[k] = False
+                dict.__setitem__(self.indexes, k, (v[0], False, *v[2:]))
+        for attr in ("types", "schemas"):
+            d = getattr(self, attr)
+            for k in d.take():
+                if d.get(k) is not None:
+                    dict.__setitem__(d, k, False)
+
+
+class _Tracked(dict):
+    """A dict that remembers the keys written since it was last asked (Model.settle visits only those)."""
+
+    def __init__(self):
+        super().__init__()
+        self.written: set = set()
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.written.add(key)
+
+    def setdefault(self, key, default=None):
+        self.written.add(key)
+        return super().setdefault(key, default)
+
+    def take(self) -> set:
+        out, self.written = self.written, set()
+        return out
 
 
 def _quoted(name) -> str:
