@@ -21,11 +21,9 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from .db import run_script
 from .locks import LockStats
 from .sqltext import Stmt
-
-MAX_IDENT = 63
+from .sqlvalues import fit_identifier
 
 
 @dataclass
@@ -34,10 +32,6 @@ class Table:
     schema: str
     name: str
     partitioned: bool
-
-    @property
-    def ident(self) -> sql.Identifier:
-        return sql.Identifier(self.schema, self.name)
 
 
 def target_table(conn: psycopg.Connection, s: Stmt) -> Table | None:
@@ -89,25 +83,19 @@ def child_index_name(parent_table: str, child_table: str, index: str) -> str:
     """The name of a partition's index: the partition's name in place of the table's when the index is named
     after its table (events_note_idx → events_y2026m01_note_idx), else <partition>_<index>; within 63 bytes (a
     short digest replaces what is cut, so that two partitions never get one name)."""
-    import hashlib
-
     rest = index[len(parent_table):] if index.startswith(parent_table + "_") else "_" + index
-    name = child_table + rest
-    if len(name.encode("utf-8")) <= MAX_IDENT:
-        return name
-    tag = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
-    return name.encode("utf-8")[: MAX_IDENT - 9].decode("utf-8", errors="ignore") + "_" + tag
+    return fit_identifier(child_table + rest)
 
 
 class PartitionedIndex:
     """One CREATE INDEX CONCURRENTLY on a partitioned table, carried out partition by partition.
-    `run_step(what, attempt)` is the caller's lock-retry loop; it returns (ScriptResult, LockStats) or raises."""
+    `run_step(statements, what)` is the caller's: it sends what `statements()` gives, each attempt under the lock
+    retries, and returns the LockStats (or raises, ending the file's run)."""
 
-    def __init__(self, conn: psycopg.Connection, s: Stmt, text: str, table: Table, run_step, emit, display: str):
-        self.conn, self.s, self.table, self.run_step, self.emit, self.display = conn, s, table, run_step, emit, display
+    def __init__(self, conn: psycopg.Connection, text: str, table: Table, run_step, emit):
+        self.conn, self.table, self.run_step, self.emit = conn, table, run_step, emit
         self.node = _parse_one(text)
         self.index = self.node.idxname
-        self.schema = table.schema
         self.stats = LockStats(attempts=1)
         self.done = 0
         self.total = 0
@@ -138,34 +126,18 @@ class PartitionedIndex:
         return (row[0], row[1], row[2], bool(row[3])) if row else None
 
     # -- the statements --
-    def _on_only(self, table: Table, name: str) -> str:
+    def _create(self, table: Table, name: str, concurrently: bool) -> str:
+        """The file's CREATE INDEX, on `table` as `name`: ON ONLY (catalog only) or CONCURRENTLY on a partition."""
         from pglast import ast
 
-        self.node.concurrent = False
+        self.node.concurrent = concurrently
         self.node.idxname = name
-        self.node.relation = ast.RangeVar(schemaname=table.schema, relname=table.name, inh=False, relpersistence="p")
-        return _deparse(self.node)
-
-    def _concurrently(self, table: Table, name: str) -> str:
-        from pglast import ast
-
-        self.node.concurrent = True
-        self.node.idxname = name
-        self.node.relation = ast.RangeVar(schemaname=table.schema, relname=table.name, inh=True, relpersistence="p")
+        self.node.relation = ast.RangeVar(schemaname=table.schema, relname=table.name, inh=concurrently,
+                                          relpersistence="p")
         return _deparse(self.node)
 
     def _step(self, what: str, statements) -> None:
-        """Run one step (each attempt: `statements()` gives the SQL to send) through the lock retries."""
-        def attempt(a):
-            self.conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{a.timeout_ms}ms")))
-            result = None
-            for text in statements():
-                result = run_script(self.conn, text)
-                if result.error is not None or result.interrupted:
-                    return result
-            return result
-
-        stats = self.run_step(attempt, what)
+        stats = self.run_step(statements, what)
         self.stats.attempts = max(self.stats.attempts, stats.attempts)
         self.stats.wait_ms += stats.wait_ms
 
@@ -202,7 +174,7 @@ class PartitionedIndex:
         found = self._index(table.schema, name)
         if found is None:
             self._step(f"CREATE INDEX {name} ON ONLY {table.schema}.{table.name}",
-                       lambda: [self._on_only(table, name)])
+                       lambda: [self._create(table, name, concurrently=False)])
             found = self._index(table.schema, name)
         oid, valid, on = found
         if on != table.oid:
@@ -239,7 +211,7 @@ class PartitionedIndex:
                     if now is not None and not now[1]:  # what an interrupted or timed-out build left
                         out.append(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(
                             sql.Identifier(child.schema, cname)).as_string(self.conn))
-                    return out + [self._concurrently(child, cname)]
+                    return out + [self._create(child, cname, concurrently=True)]
 
                 self._step(f"CREATE INDEX CONCURRENTLY {cname} ON {child.schema}.{child.name} "
                            f"(partition {self.done} of {self.total})", build)

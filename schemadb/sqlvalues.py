@@ -247,12 +247,18 @@ def derived_name(*parts, suffix: str) -> str:
             flat.extend(str(x) for x in p)
         else:
             flat.append(str(p))
-    name = "_".join(flat + [suffix])
-    if len(name.encode("utf-8")) <= MAX_IDENT:
-        return name
-    tag = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
-    head = name.encode("utf-8")[: MAX_IDENT - len(suffix) - 10].decode("utf-8", errors="ignore")
-    return f"{head}_{tag}_{suffix}"
+    return fit_identifier("_".join(flat), "_" + suffix)
+
+
+def fit_identifier(name: str, suffix: str = "") -> str:
+    """name + suffix within PostgreSQL's 63 bytes: when too long, the name is cut and a short digest of the whole
+    takes the cut's place (so that two long names never become one), the suffix kept."""
+    full = name + suffix
+    if len(full.encode("utf-8")) <= MAX_IDENT:
+        return full
+    tag = hashlib.sha256(full.encode("utf-8")).hexdigest()[:8]
+    head = name.encode("utf-8")[: MAX_IDENT - len(suffix.encode("utf-8")) - 9].decode("utf-8", errors="ignore")
+    return f"{head}_{tag}{suffix}"
 
 
 def fail(message: str):

@@ -274,18 +274,14 @@ class _Run:
             self.record(u.done_after)
             return None
 
-        def attempt(a):
-            conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{a.timeout_ms}ms")))
+        def statements():
             # what an earlier attempt left (an INVALID index, REINDEX's _ccnew copies) goes first; dropping it
             # waits for the same blocker, so a lock timeout there is one more attempt like any other
-            for leftover in _leftovers(conn, s, index):
-                dropped = run_script(conn, sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(
-                    leftover).as_string(conn))
-                if dropped.error is not None or dropped.interrupted:
-                    return dropped
-            return run_script(conn, self.texts[u.first])
+            return [sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(leftover).as_string(conn)
+                    for leftover in _leftovers(conn, s, index)] + [self.texts[u.first]]
 
-        result, stats = self.ctx.locks.run(attempt, lambda r: is_lock_timeout(r.error) and not r.interrupted,
+        result, stats = self.ctx.locks.run(self.attempt_of(statements),
+                                           lambda r: is_lock_timeout(r.error) and not r.interrupted,
                                            self.what(u), conn.info.backend_pid)
         if result.interrupted and result.error is None and result.completed and not result.broken:
             self.record(u.done_after)  # it completed before the cancel arrived: record it, then stop
@@ -299,11 +295,24 @@ class _Run:
         self.record(u.done_after)
         return stats
 
+    def attempt_of(self, statements):
+        """One attempt of a statement run alone: the session's lock_timeout for this attempt, then what
+        `statements()` gives (asked anew each attempt), stopping at the first error or interrupt."""
+        def attempt(a):
+            self.conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{a.timeout_ms}ms")))
+            result = None
+            for text in statements():
+                result = run_script(self.conn, text)
+                if result.error is not None or result.interrupted:
+                    break
+            return result
+        return attempt
 
-    def step(self, u: Unit, attempt, what: str):
+    def step(self, u: Unit, statements, what: str):
         """One step of a statement that schemadb carries out in several (each its own transaction, each through
         the lock retries); a failure, an interrupt or a spent budget ends the file's run like the statement's."""
-        result, stats = self.ctx.locks.run(attempt, lambda r: is_lock_timeout(r.error) and not r.interrupted,
+        result, stats = self.ctx.locks.run(self.attempt_of(statements),
+                                           lambda r: is_lock_timeout(r.error) and not r.interrupted,
                                            f"{self.what(u)}: {what}", self.conn.info.backend_pid)
         if result.interrupted or result.broken:
             self.interrupted(u, result)
@@ -315,9 +324,8 @@ class _Run:
         return stats
 
     def partitioned(self, u: Unit, s: Stmt, table):
-        build = partindex.PartitionedIndex(self.conn, s, self.texts[u.first], table,
-                                           lambda attempt, what: self.step(u, attempt, what), self.ctx.emit,
-                                           self.display)
+        build = partindex.PartitionedIndex(self.conn, self.texts[u.first], table,
+                                           lambda statements, what: self.step(u, statements, what), self.ctx.emit)
         try:
             stats = build.run()
         except partindex.Refused as e:
@@ -328,12 +336,8 @@ class _Run:
 
     def partitioned_drop(self, u: Unit, s: Stmt):
         text = partindex.plain_drop(self.texts[u.first])
-
-        def attempt(a):
-            self.conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{a.timeout_ms}ms")))
-            return run_script(self.conn, text)
-
-        stats = self.step(u, attempt, "DROP INDEX of a partitioned index (PostgreSQL cannot drop one concurrently)")
+        stats = self.step(u, lambda: [text],
+                          "DROP INDEX of a partitioned index (PostgreSQL cannot drop one concurrently)")
         self.record(u.done_after)
         return stats
 
