@@ -206,14 +206,20 @@ def render(project: Path | None, template: str, values: dict[str, str], provenan
     try:
         tree = env.parse(source, name=t.name, filename=str(t.path))
         bad = _unsafe_outputs(tree)
-        for ref in nodes_of_imports(tree):
-            sub_source, sub_file, _ = env.loader.get_source(env, ref)
-            bad += [(line, f"{what} in {ref}") for line, what in _unsafe_outputs(env.parse(sub_source))]
+        todo, seen = nodes_of_imports(tree), set()
+        while todo:  # what it imports or includes, and what those import, are checked alike
+            ref = todo.pop()
+            if ref in seen:
+                continue
+            seen.add(ref)
+            sub = env.parse(env.loader.get_source(env, ref)[0])
+            bad += [(line, f"{what} in {ref}") for line, what in _unsafe_outputs(sub)]
+            todo += nodes_of_imports(sub)
         if bad:
             line, what = bad[0]
             raise ConfigError(f"{t.path}:{line}: prints a value ({what}) without a SQL filter "
                               f"({', '.join(sorted(SAFE_FILTERS))}): refused")
-        text = env.from_string(source).render(context)
+        text = env.from_string(tree).render(context)  # the tree just checked, not parsed again
     except jinja2.UndefinedError as e:
         raise ConfigError(f"template {t.name}: {e.message} (its variables: {t.signature()})") from None
     except jinja2.TemplateSyntaxError as e:

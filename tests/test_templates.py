@@ -254,6 +254,14 @@ def test_list_templates_and_a_project_template_that_overrides(tmp_path):
     r = Cli(None, d)("new", "mine", "--template", "add-index", "--set", "table=app.orders")
     assert r.exit_code == 0
     assert "SELECT count(*) FROM app.orders;" in (d / "migrations/0002_mine.sql").read_text()
+    (d / "templates/_inner.sql.j2").write_text("{% macro m(t) %}SELECT * FROM {{ t }};{% endmacro %}\n")
+    (d / "templates/_outer.sql.j2").write_text('{% import "_inner.sql.j2" as inner %}'
+                                               "{% macro m(t) %}{{ inner.m(t) }}{% endmacro %}\n")
+    (d / "templates/nested.sql.j2").write_text(
+        '{#\ndescription: a raw name two imports down\nvar table: qualified — the table\n#}\n'
+        '{% import "_outer.sql.j2" as outer %}\n-- @migration\n{{ outer.m(table) }}\n-- @rollback\nSELECT 1;\n')
+    r = Cli(None, d)("new", "nested", "--template", "nested", "--set", "table=app.orders")
+    assert r.exit_code == 2 and "in _inner.sql.j2" in r.stderr and "without a SQL filter" in r.stderr, r.output
     r = Cli(None, d)("new", "raw", "--template", "raw", "--set", "table=app.orders")
     assert r.exit_code == 2 and "raw.sql.j2:6: prints a value (Name) without a SQL filter" in r.stderr
     assert not (d / "migrations/0003_raw.sql").exists()
