@@ -377,3 +377,20 @@ def test_reference_schema_lints_clean_alone_and_against_a_fresh_database(dsn):
     r = Cli(dsn, None)("lint", "--json")
     out = json.loads(r.stdout)
     assert r.exit_code == 0 and out["mode"] == "pending" and out["findings"] == [], r.stdout
+
+
+def test_a_file_that_gains_an_allow_line_after_the_scan_is_not_run_with_stale_positions(tmp_path):
+    """The checksum leaves allow lines out, but the statements' cached positions count them: a file edited between
+    the scan and its run (even by an allow line alone) is refused, never run with the old positions."""
+    import pytest
+
+    from schemadb.migrations import FileChanged, scan
+
+    d = project(tmp_path, "ALTER TABLE public.big ADD COLUMN k int;")
+    m = scan(d).by_key()[2]
+    f = d / "migrations/0002_change.sql"
+    before = m.up.checksum
+    f.write_text("-- schemadb:allow rewrites-table added after the scan\n" + f.read_text())
+    assert scan(d).by_key()[2].up.checksum == before  # the same migration, for the history
+    with pytest.raises(FileChanged):
+        m.up.read_bytes()
