@@ -13,6 +13,7 @@ KINDS = {
     "qualified": "an identifier, optionally schema-qualified (schema.name)",
     "name": "an identifier",
     "names": "identifiers, comma-separated",
+    "index_columns": "columns, comma-separated, each optionally followed by ASC or DESC and NULLS FIRST or LAST",
     "expr": "one SQL expression",
     "type": "a SQL type name",
     "text": "any text (written as a quoted literal)",
@@ -42,6 +43,42 @@ class Names(tuple):
 
     def __str__(self) -> str:
         return ",".join(self)
+
+
+class IndexColumns(Names):
+    """A checked list of index columns: the names (for derived names), and each one's ordering (ASC, DESC, NULLS
+    FIRST or LAST, upper case, or empty)."""
+
+    orders: tuple = ()
+
+
+_ORDERING = re.compile(r"(.*?)((?:\s+(?:ASC|DESC))?(?:\s+NULLS\s+(?:FIRST|LAST))?)\s*", re.IGNORECASE | re.DOTALL)
+
+
+def parse_index_columns(raw: str, what: str) -> IndexColumns:
+    """`a, b DESC, c ASC NULLS LAST`: each item a column name (in double quotes when it holds a space or a comma
+    is not meant) and its ordering."""
+    names, orders = [], []
+    for item in _split_names(raw, what):
+        m = _ORDERING.fullmatch(item)
+        name, order = m.group(1), " ".join(m.group(2).upper().split())
+        if name.startswith('"'):
+            name = parse_qualified(name, what)
+            if len(name) != 1:
+                raise ValueError(f"{what}: {item!r}: an index column is one name")
+            name = name.last
+        names.append(_identifier(name, what))
+        orders.append(order)
+    out = IndexColumns(names)
+    out.orders = tuple(orders)
+    return out
+
+
+def _split_names(raw: str, what: str) -> list[str]:
+    items = [x.strip() for x in raw.split(",")]
+    if not all(items):
+        raise ValueError(f"{what}: {raw!r}: an empty name in the list")
+    return items
 
 
 class Sql(str):
@@ -157,10 +194,9 @@ def convert(name: str, kind: str, raw: str):
             raise ValueError(f"{what}: {raw!r}: a {name} is not schema-qualified (it lives in the table's schema)")
         return Name((_identifier(raw, what),))
     if kind == "names":
-        items = [x.strip() for x in raw.split(",")]
-        if not all(items):
-            raise ValueError(f"{what}: {raw!r}: an empty name in the list")
-        return Names(_identifier(x, what) for x in items)
+        return Names(_identifier(x, what) for x in _split_names(raw, what))
+    if kind == "index_columns":
+        return parse_index_columns(raw, what)
     if kind == "expr":
         return deparse_expression(raw, what)
     if kind == "type":
@@ -205,6 +241,9 @@ class Filters:
         self.keywords = _keywords()
 
     def ident(self, value) -> str:
+        if isinstance(value, IndexColumns):
+            return ", ".join(quote_ident(p, self.keywords) + (f" {o}" if o else "")
+                             for p, o in zip(value, value.orders, strict=True))
         if isinstance(value, Names):
             return ", ".join(quote_ident(p, self.keywords) for p in value)
         if isinstance(value, Name):

@@ -46,7 +46,7 @@ from .sqlvalues import (
 SUFFIX = ".sql.j2"
 SAFE_FILTERS = {"ident", "literal", "expr", "sqltype", "number"}
 _MARK = re.compile(r"^-- @(migration|rollback)\b[ \t]*(\S*)[ \t]*$", re.M)
-_HEADER_VAR = re.compile(r"^var\s+([a-z_][a-z0-9_]*)(\?)?\s*:\s*([a-z]+)\s*(?:[—-]+\s*(.*))?$")
+_HEADER_VAR = re.compile(r"^var\s+([a-z_][a-z0-9_]*)(\?)?\s*:\s*([a-z_]+)\s*(?:[—-]+\s*(.*))?$")
 
 
 @dataclass

@@ -25,7 +25,8 @@ ANALYZE app.customers, app.orders;
 """
 
 CASES = {
-    "add-index": ["--set", "table=app.orders", "--set", "columns=note,amount", "--set", "where=amount > 10"],
+    "add-index": ["--set", "table=app.orders", "--set", "columns=note,amount DESC NULLS LAST",
+                  "--set", "where=amount > 10"],
     "drop-index": ["--set", "table=app.orders", "--set", "columns=customer_id", "--set", "name=orders_cust_idx"],
     "add-foreign-key": ["--set", "table=app.orders", "--set", "columns=customer_id", "--set", "ref_table=app.customers",
                         "--set", "on_delete=cascade"],
@@ -119,6 +120,21 @@ def test_each_template_lints_clean_migrates_under_writes_rolls_back_and_verifies
     again = new(cli, "again", template, CASES[template]) if template not in ("create-table", "create-partitioned-table") \
         else new(cli, "again", template, ["--set", "table=app.other"])
     assert again[0]["version"] == f"{int(version) + 1:04d}"
+
+
+def test_index_columns_take_their_ordering_and_the_predicate_its_own_line(tmp_path):
+    d = base_project(tmp_path)
+    new(Cli(None, d), "queue_idx", "add-index", ["--set", "table=app.orders", "--set", "name=queue_idx", "--set",
+                                                 'columns=status, amount desc, created_at ASC NULLS FIRST, "Odd desc" DESC',
+                                                 "--set", "where=status = 'open'"])
+    text = (d / "migrations/0002_queue_idx.sql").read_text()
+    assert ('ON app.orders (status, amount DESC, created_at ASC NULLS FIRST, "Odd desc" DESC)\n'
+            "    WHERE status = 'open';\n") in text
+    # anything else after a name stays part of that one name (quoted), never SQL
+    new(Cli(None, d), "odd_idx", "add-index", ["--set", "table=app.orders", "--set", "name=odd_idx",
+                                               "--set", "columns=amount DESC; DROP TABLE app.orders"])
+    assert '(amount DESC; DROP TABLE app.orders")' not in (d / "migrations/0003_odd_idx.sql").read_text()
+    assert '("amount DESC; DROP TABLE app.orders");' in (d / "migrations/0003_odd_idx.sql").read_text()
 
 
 def snapshot(db):
