@@ -1,11 +1,11 @@
 """Common queries under RLS (the application's login) beside the same queries as the owner.
 
-On the benchmark data set, under the membership-checked policies of 0016-0018.
+On the benchmark data set, under the membership-checked policies of 0016-0018 and 0030 (functions of 0020).
 
 Each query runs in a tenant transaction as the application runs it: BEGIN, SET LOCAL ROLE app_user (the app login
-only), set_config of the tenant settings, the query, COMMIT; through schemadb.app's pool (reset with DISCARD ALL on
-return, nothing prepared) for the app login, and through a pool of the same shape for the owner. The query alone is
-timed, and the whole transaction. Target: the app login's p95 <= 1.5 x the owner's, and <= 5 ms.
+only), set_config of the tenant settings, the query, COMMIT; through schemadb.app's pool (reset on return by
+sql/queries/pool_reset.sql, nothing prepared) for the app login, and through a pool of the same shape for the
+owner. The query alone is timed, and the whole transaction. Target: the app login's p95 <= 1.5 x the owner's, and <= 5 ms.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ with its own role from SCHEMADB_APP_DSN, a member of `app_user`:
 
 `create_pool()` refuses a login that can act as a superuser, a BYPASSRLS role or an owner of schema objects
 (itself or through a role it is a member of, which an injected SET ROLE would reach). Every connection is reset
-(DISCARD ALL) when it goes back to the pool, so no borrower sees the session state of the one before.
+when it goes back to the pool (sql/queries/pool_reset.sql: DISCARD ALL but the cached plans), so no borrower sees
+the session state of the one before.
 """
 
 from __future__ import annotations
@@ -66,13 +67,13 @@ def check_login(dsn: str, what: str = APP_DSN_VAR) -> None:
 
 
 def _reset(conn: psycopg.Connection) -> None:
-    """On return to the pool: back to the login's own session (role, settings, prepared statements, temporary
-    tables, advisory locks, LISTEN). The pool's connections prepare nothing automatically (prepare_threshold
-    None): psycopg notices only the first DISCARD ALL of a connection, and would reuse statement names the
-    server has forgotten."""
+    """On return to the pool: back to the login's own session (identity, settings, prepared statements, temporary
+    tables, advisory locks, LISTEN), keeping the plans the policy functions cached (sql/queries/pool_reset.sql).
+    The pool's connections prepare nothing automatically (prepare_threshold None): psycopg would not notice the
+    server forgetting its prepared statements, and would reuse their names."""
     conn.autocommit = True
     try:
-        conn.execute("DISCARD ALL")
+        conn.execute(read_sql("queries", "pool_reset.sql"))
     finally:
         conn.autocommit = False
 

@@ -194,3 +194,52 @@ def test_a_project_cannot_be_planted_in_another_organization(two_tenants):
     assert _refused(conn, "INSERT INTO core.projects (organization_id, slug, name, created_by) VALUES (%s, 'x', 'x', %s)",
                     A + "01", DAVE)
     conn.execute("RESET ROLE")
+
+
+def test_a_task_carries_its_projects_organization_whatever_the_caller_says(two_tenants):
+    conn = two_tenants
+    mine = B + "21"  # dave's project
+    act_as(conn, "app_user", DAVE, B + "01")
+    # naming A's organization on his own task: the row gets its project's organization
+    row = conn.execute("INSERT INTO core.tasks (project_id, organization_id, title, task_type, agent_type)"
+                       " VALUES (%s, %s, 'x', 'general', 'backend') RETURNING id, organization_id::text",
+                       (mine, A + "01")).fetchone()
+    assert row[1] == B + "01"
+    assert _changed(conn, "UPDATE core.tasks SET organization_id = %s WHERE id = %s", A + "01", row[0]) == 1
+    assert _count(conn, "SELECT count(*) FROM core.tasks WHERE id = %s AND organization_id = %s", row[0], B + "01") == 1
+    # moving it into A's project, or planting one there, is refused
+    assert _refused(conn, "UPDATE core.tasks SET project_id = %s WHERE id = %s", A + "21", row[0])
+    assert _refused(conn, "INSERT INTO core.tasks (project_id, organization_id, title, task_type, agent_type)"
+                          " VALUES (%s, %s, 'x', 'general', 'backend')", A + "21", B + "01")
+    conn.execute("RESET ROLE")
+    # the owner cannot put a task out of step with its project either
+    conn.execute("UPDATE core.tasks SET organization_id = %s WHERE id = %s", (A + "01", row[0]))
+    assert _count(conn, "SELECT count(*) FROM core.tasks WHERE id = %s AND organization_id = %s", row[0], B + "01") == 1
+    assert _count(conn, "SELECT count(*) FROM core.tasks t JOIN core.projects p ON p.id = t.project_id"
+                        " WHERE t.organization_id IS DISTINCT FROM p.organization_id") == 0
+
+
+def test_who_sees_which_task_follows_project_access(two_tenants):
+    """The tasks policy skips the project check for whoever sees every project of the organization (owner, admin,
+    an agent bound to no project); everyone else still sees only their projects' tasks."""
+    conn = two_tenants
+    other = "de000000-0000-4000-8000-0000000000f1"  # a second project of A that bob and carol are not members of
+    conn.execute("INSERT INTO core.projects (id, organization_id, slug, name, created_by) VALUES (%s, %s, 'second',"
+                 " 'Second', %s)", (other, A + "01", ALICE))
+    conn.execute("INSERT INTO core.tasks (project_id, title, task_type, agent_type) VALUES (%s, 'y', 'general',"
+                 " 'backend')", (other,))
+    conn.execute("UPDATE core.agents SET project_id = %s WHERE id = %s", (A + "21", A + "35"))  # bound to the first
+    per_project = "SELECT project_id::text, count(*) FROM core.tasks GROUP BY 1 ORDER BY 1"
+    everything = dict(conn.execute(per_project).fetchall())
+    everything = {k: v for k, v in everything.items() if k.startswith("de")}
+    first_only = {A + "21": everything[A + "21"]}
+    for user, agent, seen in ((ALICE, None, everything), (BOB, None, first_only), (CAROL, None, first_only),
+                              (None, A + "31", everything), (None, A + "35", first_only)):
+        act_as(conn, "app_user", user, A + "01", agent=agent)
+        assert dict(conn.execute(per_project).fetchall()) == seen, (user, agent)
+        conn.execute("RESET ROLE")
+    # the agent bound to the first project cannot write into the second
+    act_as(conn, "app_user", None, A + "01", agent=A + "35")
+    assert _refused(conn, "INSERT INTO core.tasks (project_id, title, task_type, agent_type) VALUES (%s, 'z',"
+                          " 'general', 'backend')", other)
+    conn.execute("RESET ROLE")

@@ -37,10 +37,12 @@ SELECT ('b3000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid,
   FROM generate_series(1, current_setting('bench.agents')::int) g;
 
 -- tasks: spread over the projects and agents, six months of history; ~10% pending, ~5% active
-INSERT INTO core.tasks (id, project_id, title, task_type, agent_type, status, priority, assigned_agent_id,
-                        started_at, completed_at, created_at, updated_at)
+INSERT INTO core.tasks (id, project_id, organization_id, title, task_type, agent_type, status, priority,
+                        assigned_agent_id, started_at, completed_at, created_at, updated_at)
 SELECT ('b4000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid,
        ('b2000000-0000-4000-8000-' || lpad(to_hex(g % current_setting('bench.projects')::int + 1), 12, '0'))::uuid,
+       ('b0000000-0000-4000-8000-' || lpad(to_hex(   -- the project's organization (triggers are off for the load)
+            (g % current_setting('bench.projects')::int) % current_setting('bench.orgs')::int + 1), 12, '0'))::uuid,
        'Task ' || g, 'general',
        (ARRAY['team_leader','research','codebase_analyzer','frontend','backend','codegen','testing',
               'documentation','archon'])[g % 9 + 1],
