@@ -33,24 +33,42 @@ CREATE OR REPLACE TRIGGER trg_tasks_updated_at BEFORE UPDATE ON core.tasks
     EXECUTE FUNCTION core.set_updated_at();
 CREATE OR REPLACE TRIGGER trg_tasks_audit AFTER INSERT OR UPDATE OR DELETE ON core.tasks
     FOR EACH ROW EXECUTE FUNCTION audit.log_row_change('ignore=progress_percentage,organization_id');
--- Existing rows, in batches of about 5000 rows (by ranges of pages, so each batch reads only
--- its own pages), each batch committed on its own: the table stays writable, nothing waits behind a batch
--- for longer than its own rows take, and an interrupted run resumes with the rows still to do.
+-- Existing rows, in batches of at most about 5000 rows (by ranges of pages, so each batch reads
+-- only its own pages), each batch committed on its own, and made smaller while a batch takes longer than 100 ms
+-- (triggers, indexes, a busy server): the table stays writable, a writer that needs a row of the batch waits
+-- about 100 ms at most, and an interrupted run resumes with the rows still to do.
 DO $schemadb$
 DECLARE
     v_last bigint := pg_relation_size('core.tasks'::regclass) / current_setting('block_size')::bigint;
+    v_most bigint;
     v_step bigint;
     v_from bigint := 0;
+    v_began timestamptz;
+    v_ms float8;
 BEGIN
     SELECT greatest(1, 5000 / greatest(1, CASE WHEN c.reltuples > 0 AND c.relpages > 0
                                               THEN (c.reltuples / c.relpages)::bigint ELSE 50 END))
-      INTO v_step FROM pg_class c WHERE c.oid = 'core.tasks'::regclass;
+      INTO v_most FROM pg_class c WHERE c.oid = 'core.tasks'::regclass;
+    v_step := greatest(1, v_most / 8);   -- a cautious first batch, doubled while batches stay quick
     WHILE v_from <= v_last LOOP
+        v_began := clock_timestamp();
         UPDATE core.tasks SET organization_id = (SELECT p.organization_id FROM core.projects AS p WHERE p.id = tasks.project_id)
          WHERE ctid >= format('(%s,0)', v_from)::tid AND ctid < format('(%s,0)', v_from + v_step)::tid
            AND (organization_id IS NULL);
         v_from := v_from + v_step;
         COMMIT;
+        v_ms := greatest(1, 1000 * extract(epoch FROM clock_timestamp() - v_began));
+        v_step := greatest(1, least(v_most, v_step * 2, (v_step * 100 / v_ms)::bigint));   -- pages for ~100 ms
+    END LOOP;
+    -- A row that a concurrent update rewrote onto a page already done (or past the last one) was not seen by the
+    -- pass above: the rows still to do, found by what makes them so, a batch at a time until none is left. The
+    -- rounds are bounded: if writes keep adding such rows, the next step (a validation) names them.
+    FOR v_round IN 1..1000 LOOP
+        UPDATE core.tasks SET organization_id = (SELECT p.organization_id FROM core.projects AS p WHERE p.id = tasks.project_id)
+         WHERE ctid = ANY (ARRAY(SELECT ctid FROM core.tasks WHERE (organization_id IS NULL) LIMIT 5000))
+           AND (organization_id IS NULL);
+        COMMIT;
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM core.tasks WHERE (organization_id IS NULL));
     END LOOP;
 END
 $schemadb$;

@@ -177,6 +177,31 @@ def test_add_column_with_a_volatile_default_fills_every_row_without_a_rewrite(tm
     assert "schemadb:no-transaction" not in text and "ADD COLUMN flag boolean DEFAULT FALSE;" in text
 
 
+def test_a_backfill_under_updates_misses_no_row(tmp_path, dsn, db):
+    """Rows that the application updates while the backfill sweeps move to other pages, some behind the sweep:
+    they are filled too, so the NOT NULL that follows validates."""
+    d = base_project(tmp_path)
+    cli = Cli(dsn, d)
+    assert cli("migrate", "-q").exit_code == 0
+    db.execute("INSERT INTO app.orders SELECT g, 1 + g % 3000, 'n' || g, g % 100, g % 7, 'open', now()"
+               " FROM generate_series(20001, 60000) g")
+    new(cli, "token", "add-column", ["--set", "table=app.orders", "--set", "column=token", "--set", "type=text",
+                                     "--set", "backfill=md5(note)", "--set", "not_null=true",
+                                     "--set", "batch_size=500"])
+    writers = [Writer(dsn, "UPDATE app.orders SET qty = qty + 1 WHERE id = (%s * 7919) %% 60000 + 1")
+               for _ in range(2)]
+    for w in writers:
+        w.thread.start()
+    try:
+        r = cli("migrate")
+    finally:
+        for w in writers:
+            w.__exit__()
+    assert r.exit_code == 0, r.output
+    assert sum(w.count for w in writers) > 0 and [e for w in writers for e in w.errors] == []
+    assert db.execute("SELECT count(*) FROM app.orders WHERE token IS DISTINCT FROM md5(note)").fetchone()[0] == 0
+
+
 def test_change_column_type_says_what_to_deploy_between_its_steps(tmp_path, dsn, db):
     d = base_project(tmp_path)
     cli = Cli(dsn, d)
