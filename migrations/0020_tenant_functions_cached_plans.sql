@@ -108,14 +108,23 @@ $$;
 CREATE FUNCTION core.tenant_sees_all_projects() RETURNS boolean
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF core.tenant_org_id() IS NULL THEN
-        RETURN false;
-    ELSIF core.current_user_id() IS NOT NULL THEN
-        RETURN coalesce(core.current_org_role() IN ('owner', 'admin'), false);
-    END IF;
-    RETURN EXISTS (SELECT 1 FROM core.agents a
-                    WHERE a.id = core.current_agent_id() AND a.organization_id = core.tenant_org_id()
-                      AND a.deactivated_at IS NULL AND a.project_id IS NULL);
+    -- the checks of core.tenant_org_id() in one query, narrowed to who sees every project
+    RETURN EXISTS (
+        SELECT 1
+          FROM core.organizations o
+         WHERE o.id = core.current_org_id()
+           AND o.deleted_at IS NULL
+           AND CASE
+                 WHEN core.current_user_id() IS NOT NULL THEN
+                      EXISTS (SELECT 1 FROM core.organization_members om JOIN core.users u ON u.id = om.user_id
+                               WHERE om.organization_id = o.id AND om.user_id = core.current_user_id()
+                                 AND om.role IN ('owner', 'admin') AND u.deleted_at IS NULL)
+                 WHEN core.current_agent_id() IS NOT NULL THEN
+                      EXISTS (SELECT 1 FROM core.agents a
+                               WHERE a.id = core.current_agent_id() AND a.organization_id = o.id
+                                 AND a.deactivated_at IS NULL AND a.project_id IS NULL)
+                 ELSE false
+               END);
 END
 $$;
 COMMENT ON FUNCTION core.tenant_sees_all_projects() IS
