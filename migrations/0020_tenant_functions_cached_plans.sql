@@ -6,8 +6,10 @@
 -- from being inlined, and PostgreSQL 15 then parses and plans its body on every call: each query under RLS paid
 -- 0.3 to 0.7 ms for core.tenant_org_id() and core.accessible_project_ids() before reading a row (bench_tenant_queries:
 -- an agent's next task 0.29 ms as the owner, 0.97 ms under RLS). Now they are PL/pgSQL functions with the same
--- queries, same results: PL/pgSQL plans each query once per session and keeps the plan (no parameters, so one
--- generic plan; the settings are read when it runs, never folded into the plan). The application's pool keeps
+-- queries: PL/pgSQL plans each query once per session and keeps the plan (no parameters, so one generic plan; the
+-- settings are read when it runs, never folded into the plan). One result changes: core.accessible_project_ids()
+-- now refuses a soft-deleted user or organization, as core.tenant_org_id() does (a deleted user still saw the
+-- plans, workflows and members of their projects). The application's pool keeps
 -- these plans across borrowers (schemadb.app resets a returned connection without DISCARD PLANS: a cached plan is
 -- not state a borrower can see or change).
 --
@@ -50,6 +52,8 @@ BEGIN
     RETURN (SELECT coalesce(array_agg(p.id), '{}')
               FROM core.projects p
              WHERE p.organization_id = core.current_org_id()
+               AND EXISTS (SELECT 1 FROM core.organizations o             -- not a deleted organization
+                            WHERE o.id = p.organization_id AND o.deleted_at IS NULL)
                AND CASE
                      WHEN core.current_user_id() IS NULL THEN          -- agent runtime: an agent of this org,
                           EXISTS (SELECT 1 FROM core.agents a           -- optionally bound to one project (S2)
@@ -60,6 +64,8 @@ BEGIN
                      ELSE EXISTS (SELECT 1 FROM core.organization_members om   -- a member of the org who is
                                    WHERE om.organization_id = p.organization_id
                                      AND om.user_id = core.current_user_id()
+                                     AND EXISTS (SELECT 1 FROM core.users u    -- not a deleted user
+                                                  WHERE u.id = om.user_id AND u.deleted_at IS NULL)
                                      AND (om.role IN ('owner', 'admin')        -- org owner/admin (S2)
                                           OR p.created_by = om.user_id         -- the project's creator (S4)
                                           OR EXISTS (SELECT 1 FROM core.project_members pm   -- a project member

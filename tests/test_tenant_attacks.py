@@ -243,3 +243,22 @@ def test_who_sees_which_task_follows_project_access(two_tenants):
     assert _refused(conn, "INSERT INTO core.tasks (project_id, title, task_type, agent_type) VALUES (%s, 'z',"
                           " 'general', 'backend')", other)
     conn.execute("RESET ROLE")
+
+
+def test_a_deleted_user_or_organization_sees_no_project_rows(two_tenants):
+    conn = two_tenants
+    project_tables = ("plans", "workflows", "tasks", "project_members", "projects")
+
+    def seen(user):
+        act_as(conn, "app_user", user, A + "01")
+        n = {t: _count(conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("core", t)))
+             for t in project_tables}
+        conn.execute("RESET ROLE")
+        return n
+
+    assert all(seen(BOB).values())  # bob, a member, sees his project's rows
+    conn.execute("UPDATE core.users SET deleted_at = now() WHERE id = %s", (BOB,))
+    assert seen(BOB) == dict.fromkeys(project_tables, 0)
+    assert all(seen(ALICE).values())
+    conn.execute("UPDATE core.organizations SET deleted_at = now() WHERE id = %s", (A + "01",))
+    assert seen(ALICE) == dict.fromkeys(project_tables, 0)
