@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from test_rls import A, B, act_as, columns_of, load_second_tenant, owned_by, rls_tables
+from test_rls import A, B, act_as, columns_of, load_second_tenant, owned_by, rls_tables, sample_row
 
 ALICE, BOB, CAROL = A + "11", A + "12", A + "13"  # demo: owner, member, viewer
 DAVE = B + "11"  # owner of the other organization, member of no other
@@ -59,11 +59,11 @@ def _a_rows(conn):
         ident = sql.Identifier(schema, table)
         where = owned_by(A, cols)
         n = _count(conn, sql.SQL("SELECT count(*) FROM {} WHERE {}").format(ident, where))
-        sample = conn.execute(sql.SQL("SELECT to_jsonb(x) FROM {} x WHERE {} LIMIT 1").format(ident, where)).fetchone()
+        sample = sample_row(conn, schema, table, cols, where)
         names = [r[0] for r in conn.execute(
             "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped"
             " AND attgenerated = '' AND attidentity <> 'a'", (f"{schema}.{table}",))]
-        out[(schema, table)] = (cols, n, sample[0] if sample else None, names)
+        out[(schema, table)] = (cols, n, sample, names)
     return out
 
 
