@@ -45,6 +45,7 @@ DECLARE
     v_from bigint := 0;
     v_began timestamptz;
     v_ms float8;
+    v_left tid[];
 BEGIN
     SELECT greatest(1, 5000 / greatest(1, CASE WHEN c.reltuples > 0 AND c.relpages > 0
                                               THEN (c.reltuples / c.relpages)::bigint ELSE 50 END))
@@ -64,11 +65,11 @@ BEGIN
     -- pass above: the rows still to do, found by what makes them so, a batch at a time until none is left. The
     -- rounds are bounded: if writes keep adding such rows, the next step (a validation) names them.
     FOR v_round IN 1..1000 LOOP
+        v_left := ARRAY(SELECT ctid FROM core.tasks WHERE (organization_id IS NULL) LIMIT 5000);
+        EXIT WHEN cardinality(v_left) = 0;
         UPDATE core.tasks SET organization_id = (SELECT p.organization_id FROM core.projects AS p WHERE p.id = tasks.project_id)
-         WHERE ctid = ANY (ARRAY(SELECT ctid FROM core.tasks WHERE (organization_id IS NULL) LIMIT 5000))
-           AND (organization_id IS NULL);
+         WHERE ctid = ANY (v_left) AND (organization_id IS NULL);
         COMMIT;
-        EXIT WHEN NOT EXISTS (SELECT 1 FROM core.tasks WHERE (organization_id IS NULL));
     END LOOP;
 END
 $schemadb$;
